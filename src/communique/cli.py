@@ -200,6 +200,71 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         typer.echo(f"  {n:6d}  {name}")
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in plain language, in any major language.")],
+    history: Annotated[Path | None, typer.Option(help='JSON file: earlier turns [{"role","content"}].')] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Answer as of this day (YYYY-MM-DD).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles published on or before (YYYY-MM-DD).")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer contract as JSON.")] = False,
+) -> None:
+    """Answer a question from the stored articles, citing them; refuse when they do not say."""
+    turns = []
+    if history is not None:
+        try:
+            turns = json.loads(history.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            fail(f"cannot read --history {history}: {exc}")
+        if not isinstance(turns, list):
+            fail('--history must hold a JSON list of {"role", "content"} objects')
+    answer = service().ask(question, turns, parse_day(as_of, "--as-of"), filters(since, until, source))
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("\nSources:")
+        for c in answer.citations:
+            when = c.published.isoformat() if c.published else "undated"
+            typer.echo(f"  [{c.n}] {c.title} ({when}){' ' + c.url if c.url else ''}\n      “{c.quote[:300]}”")
+    if answer.followups:
+        typer.echo("\nYou could also ask:")
+        for f in answer.followups:
+            typer.echo(f"  - {f}")
+
+
+@app.command("eval")
+def evaluate(
+    questions: Annotated[Path, typer.Argument(help="JSONL question file (id, type, question, expect, sources…).")],
+    verbose: Annotated[bool, typer.Option("--verbose", help="Print every question, not only failures.")] = False,
+) -> None:
+    """Score the answer engine on a question file: accuracy, citation precision, refusals, latency."""
+    from communique.evaluate import load_questions, run
+
+    def show(j) -> None:
+        if not j.ok or verbose:
+            typer.echo(f"{'ok  ' if j.ok else 'FAIL'} {j.id} [{j.type}] {j.why}\n     answer: {j.answer[:240]!r}")
+
+    report = run(service(), load_questions(questions), on_result=show)
+    for kind, (ok, n) in sorted(report.by_type().items()):
+        typer.echo(f"{kind:14s} {ok}/{n}")
+    typer.echo(report.summary())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")] = None,
+) -> None:
+    """Serve the chat page, the HTTP API and the OpenAI-compatible endpoint."""
+    from communique.serve import run
+
+    svc = service()
+    run(svc, host or svc.settings.host, port or svc.settings.port)
+
+
 def main() -> None:
     from communique.errors import CommuniqueError
 

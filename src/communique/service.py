@@ -7,16 +7,17 @@ constructor), and exposes one method per user-facing action.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 
+from communique.answer.events import AnswerEvent
 from communique.config import Settings
 from communique.embed import Embedder, default_embedder
-from communique.errors import BadInput, NotFound
+from communique.errors import BadInput, NotFound, Unprocessable
 from communique.ingest import IngestReport, ReadOptions, embed_pending, ingest_items, read_sources
 from communique.ingest.fetch import Fetcher
 from communique.ingest.items import Item
-from communique.models import Article, Filters, Hit
+from communique.models import Answer, Article, Filters, Hit
 from communique.retrieve import hybrid_search
 from communique.store import ArticlePage, Store, StoreStats, open_store
 
@@ -112,3 +113,37 @@ class Communique:
 
     def stats(self) -> StoreStats:
         return self.store.stats()
+
+    # -- answering ----------------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: list[dict] | None = None,
+        as_of: date | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """A grounded answer with citations, or a refusal when the articles do not say."""
+        events = list(self.ask_events(question, history, as_of, filters))
+        return events[-1].data
+
+    def ask_events(
+        self,
+        question: str,
+        history: list[dict] | None = None,
+        as_of: date | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """The answer as it is made: `sources` (retrieval done), `delta` (text pieces), then `answer`."""
+        from communique.answer import answer_events
+
+        self._check_question(question, history)
+        yield from answer_events(self, question, history or [], as_of, filters)
+
+    def _check_question(self, question: str, history: list[dict] | None) -> None:
+        if not isinstance(question, str) or not question.strip():
+            raise BadInput("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise Unprocessable(f"the question is longer than {self.settings.max_question_chars} characters")
+        for turn in history or []:
+            if not isinstance(turn, dict) or not isinstance(turn.get("content", ""), str):
+                raise BadInput('history must be a list of {"role", "content"} objects')

@@ -98,7 +98,7 @@ STOPWORDS = frozenset(
     while who whom whose why will with within without would yet you your yours yourself according
     report reported reports reportedly story stories article articles news week weeks latest recent
     recently know known""".split()
-)
+) | frozenset().union(*_STOPWORDS.values())
 
 
 def keywords(text: str) -> list[str]:

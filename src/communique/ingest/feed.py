@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
-from communique.ingest.fetch import FetchError, Fetcher
+from communique.ingest.fetch import Fetcher, FetchError
 from communique.ingest.html import parse_html
 from communique.ingest.items import Item, parse_date
 from communique.models import Article

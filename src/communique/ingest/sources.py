@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from communique.ingest.digest import parse_digest
-from communique.ingest.fetch import FetchError, Fetcher
 from communique.ingest.feed import looks_like_feed, parse_feed
+from communique.ingest.fetch import Fetcher, FetchError
 from communique.ingest.html import parse_html
 from communique.ingest.items import Item, date_from_name
 from communique.ingest.jsonl import parse_jsonl

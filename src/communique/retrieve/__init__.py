@@ -12,6 +12,19 @@ from communique.retrieve.fusion import cap_per_group, reciprocal_rank_fusion
 from communique.store.base import Store
 
 
+def search_both(
+    store: Store, embedder: Embedder | None, query: str, depth: int, filters: Filters | None = None,
+    query_vector: np.ndarray | None = None,
+) -> tuple[list[Hit], list[Hit]]:
+    """Keyword hits and dense hits, each best first (dense scores are cosines)."""
+    text_hits = store.search_text(query, depth, filters)
+    vec_hits: list[Hit] = []
+    if embedder is not None or query_vector is not None:
+        vector = query_vector if query_vector is not None else embedder.embed_query(query)
+        vec_hits = store.search_vector(vector, depth, filters)
+    return text_hits, vec_hits
+
+
 def hybrid_search(
     store: Store,
     embedder: Embedder | None,
@@ -24,11 +37,7 @@ def hybrid_search(
 ) -> list[Hit]:
     """The k best chunks for `query`; the score is the fused RRF score. Without an embedder: BM25 only."""
     depth = depth or max(4 * k, 40)
-    text_hits = store.search_text(query, depth, filters)
-    vec_hits: list[Hit] = []
-    if embedder is not None or query_vector is not None:
-        vector = query_vector if query_vector is not None else embedder.embed_query(query)
-        vec_hits = store.search_vector(vector, depth, filters)
+    text_hits, vec_hits = search_both(store, embedder, query, depth, filters, query_vector)
     by_id: dict[int, Hit] = {}
     for h in (*text_hits, *vec_hits):
         by_id.setdefault(h.chunk_id, h)

@@ -1,0 +1,94 @@
+"""The answer engine: question → evidence → draft (extractive or a model) → verified, cited answer.
+
+Every generator sees only numbered source passages. A model's draft is verified sentence by
+sentence against the passage it cites; what cannot be verified is dropped, and if nothing survives
+the extractive answer is used. Article text is data, never instructions: it is never executed, and
+the extractive path never follows it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from communique.answer.events import AnswerEvent
+from communique.answer.evidence import Evidence, gather
+from communique.answer.extractive import Draft, compose
+from communique.answer.followups import suggest
+from communique.answer.question import Question, analyse
+from communique.models import Answer, Filters
+
+if TYPE_CHECKING:
+    from communique.service import Communique
+
+_RECENT = re.compile(r"\b(today|yesterday|this week|last week|past week|this month|last month|past month|"
+                     r"latest|recent|lately|cette semaine|esta semana|diese woche)\b", re.IGNORECASE)
+
+
+def time_window(question: str, as_of: date | None, newest: date | None) -> date | None:
+    """`since` for questions about recent news, counted back from `as_of` (or the newest article)."""
+    m = _RECENT.search(question)
+    if not m:
+        return None
+    ref = as_of or newest or date.today()
+    word = m.group(1).lower()
+    days = 2 if word in ("today", "yesterday") else 31 if "month" in word else 7
+    return ref - timedelta(days=days)
+
+
+def _sources_payload(evidence: Evidence) -> list[dict]:
+    return [
+        {"article_id": c.article.id, "title": c.article.title, "url": c.article.url,
+         "published": c.article.published.isoformat() if c.article.published else None}
+        for c in evidence.candidates
+    ]
+
+
+def draft_answer(service: Communique, question: Question, evidence: Evidence) -> Draft:
+    """The configured generator's draft, verified; the extractive draft when a model is off or fails."""
+    fallback = compose(evidence)
+    if service.settings.generator == "extractive" or fallback.refused:
+        return fallback
+    from communique.answer.generate import generate_verified
+
+    return generate_verified(service, question, evidence, fallback)
+
+
+def answer_events(
+    service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
+) -> Iterator[AnswerEvent]:
+    t0 = time.perf_counter()
+    q = analyse(question, history)
+    filters = Filters(**vars(filters)) if filters else Filters()
+    newest = None
+    if _RECENT.search(question) and as_of is None:
+        last = service.stats().last_published
+        newest = date.fromisoformat(last) if last else None
+    since = time_window(question, as_of, newest)
+    if since and (filters.since is None or filters.since < since):
+        filters.since = since
+    evidence = gather(service.store, service.embedder, q, as_of, filters,
+                      k_chunks=60 if q.kind == "stories" else 24,
+                      max_articles=20 if q.kind == "stories" else 8)
+    t_retrieve = time.perf_counter()
+    yield AnswerEvent("sources", _sources_payload(evidence))
+    draft = draft_answer(service, q, evidence)
+    t_answer = time.perf_counter()
+    cited_ids = {c.article_id for c in draft.book.citations()}
+    cited = [c.article for c in evidence.candidates if c.article.id in cited_ids] or \
+        [c.article for c in draft.support]
+    answer = Answer(
+        answer=draft.text,
+        refused=draft.refused,
+        citations=draft.book.citations(),
+        followups=suggest(q, cited, draft.refused),
+        timings_ms={"retrieve": (t_retrieve - t0) * 1000, "generate": (t_answer - t_retrieve) * 1000,
+                    "total": (time.perf_counter() - t0) * 1000},
+    )
+    for piece in re.split(r"(?<=\])\s+|(?<=\n)", answer.answer):
+        if piece:
+            yield AnswerEvent("delta", piece)
+    yield AnswerEvent("answer", answer)

@@ -1,0 +1,48 @@
+"""Citations as data: numbered sources with exact quotes, and the one place `[n]` markers are made and read."""
+
+from __future__ import annotations
+
+import re
+
+from communique.models import Article, Citation
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def marker(n: int) -> str:
+    return f"[{n}]"
+
+
+def markers_in(text: str) -> list[int]:
+    return [int(m) for m in MARKER.findall(text)]
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s*\[\d{1,3}\]", "", text)
+
+
+class CitationBook:
+    """Numbers sources in order of first use; one citation per article, quotes joined in article order."""
+
+    def __init__(self) -> None:
+        self._by_article: dict[str, Citation] = {}
+        self._spans: dict[str, list[tuple[int, int]]] = {}
+        self._articles: dict[str, Article] = {}
+
+    def cite(self, article: Article, start: int, end: int) -> int:
+        citation = self._by_article.get(article.id)
+        if citation is None:
+            citation = Citation(len(self._by_article) + 1, article.id, article.title, article.url,
+                                article.published, "")
+            self._by_article[article.id] = citation
+            self._spans[article.id] = []
+            self._articles[article.id] = article
+        if (start, end) not in self._spans[article.id]:
+            self._spans[article.id].append((start, end))
+            spans = sorted(self._spans[article.id])
+            text = article.text
+            citation.quote = " … ".join(text[a:b].strip() for a, b in spans)
+        return citation.n
+
+    def citations(self) -> list[Citation]:
+        return sorted(self._by_article.values(), key=lambda c: c.n)

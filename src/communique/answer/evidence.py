@@ -1,0 +1,178 @@
+"""Evidence for an answer: the sentences of the best articles, scored against the question.
+
+Retrieval finds chunks (hybrid BM25 + dense); their articles are read whole and every sentence is
+scored with a window of its neighbours, because news sentences often name their subject only in the
+previous sentence ("The company said…"). Weights come from how rare a term is among the candidate
+articles, so that the words that tell candidates apart count most.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from communique.answer.question import Question, contains_anchor, fold, stem
+from communique.models import Article, Filters
+from communique.retrieve import search_both
+from communique.retrieve.fusion import recency_weight, reciprocal_rank_fusion
+from communique.text import sentence_spans, words
+
+_NUMBER_WORDS = (r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand"
+                 r"|million|billion|trillion)")
+_HAS_NUMBER = re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b", re.IGNORECASE)
+_HAS_DATE = re.compile(
+    r"\b(19|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last week)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|de|van|von|da|del|bin|al))*\s+[A-Z][\w'’-]+")
+_CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'-]{2,}")
+
+
+@dataclass
+class Candidate:
+    """One article among the evidence, with its retrieval rank and dense similarity."""
+
+    article: Article
+    rank: int
+    dense: float
+    folded: str = ""
+    support: float = 1.0  # share of the question's hard anchors the article contains
+    sentences: list[Sentence] = field(default_factory=list)
+
+
+@dataclass
+class Sentence:
+    candidate: Candidate
+    start: int
+    end: int
+    own: float = 0.0
+    window: float = 0.0
+    score: float = 0.0
+    terms: set[str] = field(default_factory=set)
+
+    @property
+    def text(self) -> str:
+        return self.candidate.article.text[self.start:self.end]
+
+
+@dataclass
+class Evidence:
+    question: Question
+    candidates: list[Candidate]
+    weights: dict[str, float]
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return sorted((s for c in self.candidates for s in c.sentences), key=lambda s: -s.score)
+
+
+_COMPOUND = re.compile(r"\b(cyber|e|on|off)[\s-]+(attack|security|crime|mail|line)", re.IGNORECASE)
+# "what is it called" is asked as "what is the name of"
+_FOCUS_SYNONYMS = {"name": ("called", "named", "dubbed", "known as", "titled"), "worth": ("value", "valued")}
+
+
+def stems_of(text: str) -> set[str]:
+    return {stem(w) for w in words(_COMPOUND.sub(r"\1\2", text))}
+
+
+def type_bonus(kind: str, sentence: str, question: Question) -> float:
+    """Does the sentence hold the kind of thing the question asks for (a number, a name, a date…)?"""
+    if kind == "count":
+        q_numbers = set(re.findall(r"\d[\d,.]*", question.text))
+        s_numbers = set(re.findall(r"\d[\d,.]*", sentence))
+        return 1.0 if (s_numbers - q_numbers) or re.search(r"\b" + _NUMBER_WORDS + r"\b", sentence, re.I) else 0.0
+    if kind == "time":
+        return 1.0 if _HAS_DATE.search(sentence) else 0.0
+    if kind in ("person", "place", "list", "fact"):
+        q_folded = fold(question.text)
+        names = [m for m in _CAPITAL.findall(sentence) if fold(m) not in q_folded]
+        if kind == "person" and _NAME.search(sentence):
+            return 1.0 if names else 0.5
+        return min(1.0, 0.5 * len(names))
+    if kind == "reason":
+        return 1.0 if re.search(r"\b(because|due to|over|amid|citing|cited|concerns?|after|so that|to protect)\b",
+                                sentence, re.I) else 0.0
+    return 0.0
+
+
+def gather(
+    store, embedder, question: Question, as_of: date | None, filters: Filters | None,
+    k_chunks: int = 24, max_articles: int = 8,
+) -> Evidence:
+    f = Filters(**vars(filters)) if filters else Filters()
+    if as_of and (f.until is None or f.until > as_of):
+        f.until = as_of
+    text_hits, vec_hits = search_both(store, embedder, question.retrieval_query, k_chunks, f)
+    dense_by_article: dict[str, float] = {}
+    for h in vec_hits:
+        dense_by_article[h.article_id] = max(dense_by_article.get(h.article_id, -1.0), h.score)
+    fused = reciprocal_rank_fusion(
+        [[h.article_id for h in text_hits], [h.article_id for h in vec_hits]]
+    )
+    if as_of:  # prefer the news of the days before `as_of`
+        published = {h.article_id: h.published for h in (*text_hits, *vec_hits)}
+        fused = sorted(
+            ((a, s * (0.4 + 0.6 * recency_weight(published.get(a), as_of, half_life_days=21))) for a, s in fused),
+            key=lambda kv: -kv[1],
+        )
+    candidates: list[Candidate] = []
+    for rank, (article_id, _) in enumerate(fused[:max_articles]):
+        article = store.get(article_id)
+        if article is not None:
+            candidates.append(Candidate(article, rank, dense_by_article.get(article_id, 0.0)))
+    return score(question, candidates)
+
+
+def score(question: Question, candidates: list[Candidate]) -> Evidence:
+    terms = [stem(t) for t in question.terms]
+    context = [stem(t) for t in question.context_terms if stem(t) not in terms]
+    anchors = question.hard_anchors
+    n = max(1, len(candidates))
+    df: dict[str, int] = {}
+    for c in candidates:
+        c.folded = fold(c.article.title + "\n" + c.article.text)
+        present = stems_of(c.article.title + " " + c.article.text)
+        for t in set(terms + context):
+            if t in present:
+                df[t] = df.get(t, 0) + 1
+        if anchors:
+            c.support = sum(contains_anchor(c.folded, a) for a in anchors) / len(anchors)
+    weights = {t: 1.0 + math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in terms}
+    for t in context:
+        weights[t] = 0.5 * (1.0 + math.log((n + 1) / (df.get(t, 0) + 0.5)))
+    for a in question.anchors:
+        for t in stems_of(a):
+            if t in weights:
+                weights[t] *= 1.5
+    if question.focus and stem(question.focus) in weights:
+        weights[stem(question.focus)] *= 2.0
+    total = sum(weights.values()) or 1.0
+    for c in candidates:
+        spans = sentence_spans(c.article.text)
+        stems_per = [stems_of(c.article.text[a:b]) for a, b in spans]
+        title_stems = stems_of(c.article.title)
+        prior = 1.0 / (1.0 + 0.35 * c.rank)
+        focus = stem(question.focus) if question.focus else None
+        synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ())
+        for i, (a, b) in enumerate(spans):
+            if focus in weights and synonyms and any(w in c.article.text[a:b].lower() for w in synonyms):
+                stems_per[i].add(focus)
+            own_terms = stems_per[i] & weights.keys()
+            near = set(stems_per[i])
+            if i > 0:
+                near |= stems_per[i - 1]
+            if i + 1 < len(spans):
+                near |= stems_per[i + 1]
+            window_terms = (near | title_stems) & weights.keys()
+            s = Sentence(c, a, b, terms=own_terms)
+            s.own = sum(weights[t] for t in own_terms) / total
+            s.window = sum(weights[t] for t in window_terms) / total
+            bonus = type_bonus(question.kind, c.article.text[a:b], question)
+            bonus_weight = 0.25 if question.kind in ("count", "time", "person") else 0.1
+            s.score = 0.55 * s.own + 0.25 * s.window + 0.12 * prior + bonus_weight * bonus + (0.02 if i == 0 else 0.0)
+            s.score *= 0.5 + 0.5 * c.support
+            c.sentences.append(s)
+    return Evidence(question, candidates, weights)

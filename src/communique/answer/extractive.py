@@ -1,0 +1,181 @@
+"""The default generator: no language model, just the right sentences of the right articles, cited.
+
+The answer is short by design: one or two sentences for a fact, one per source for a list, a line per
+story for "which stories…". Where two sources give different figures for the same fact, both are
+shown with their dates. When no article supports the question, the answer is a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from communique.answer.citations import CitationBook, marker
+from communique.answer.evidence import Candidate, Evidence, Sentence, stems_of
+from communique.answer.question import Question, contains_anchor, fold, stem
+
+MIN_OWN = 0.22  # share of the question's weighted terms the best sentence must contain…
+MIN_WINDOW = 0.40  # …or its window of neighbours and title
+_NUM = re.compile(r"\d[\d,.]*")
+_STORY_WORDS = {"story", "stori", "involve", "report", "happen", "article", "new"}
+
+
+@dataclass
+class Draft:
+    """An answer before timing and follow-ups: text with [n] markers and its citation book."""
+
+    text: str
+    refused: bool
+    book: CitationBook
+    support: list[Candidate]
+
+
+def refusal(question: Question, near: list[Candidate]) -> Draft:
+    topic = question.text.rstrip("?？!. ")
+    text = (f"The articles I have do not say. I found nothing that answers “{topic}”"
+            + (", though some articles touch on related topics." if near else "."))
+    return Draft(text, True, CitationBook(), near[:2])
+
+
+def supporting(evidence: Evidence) -> list[Candidate]:
+    """Candidates that contain the question's names and numbers (all, or all but one of three or more)."""
+    q = evidence.question
+    anchors = list(q.hard_anchors)
+    if not q.is_english:  # a French name for an English entity is not expected verbatim
+        anchors = [a for a in anchors if any(contains_anchor(c.folded, a) for c in evidence.candidates)]
+    if not anchors:
+        return list(evidence.candidates)
+    allowed_missing = 1 if len(anchors) >= 3 else 0
+    out = []
+    for c in evidence.candidates:
+        missing = sum(not contains_anchor(c.folded, a) for a in anchors)
+        if missing <= allowed_missing:
+            out.append(c)
+    return out
+
+
+def _best(c: Candidate) -> Sentence | None:
+    return max(c.sentences, key=lambda s: s.score, default=None)
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.rstrip(".,") for n in _NUM.findall(text)}
+
+
+def _sentence(s: Sentence, book: CitationBook) -> str:
+    n = book.cite(s.candidate.article, s.start, s.end)
+    return f"{s.text.strip()} {marker(n)}"
+
+
+def _date(c: Candidate) -> str:
+    return c.article.published.isoformat() if c.article.published else "undated"
+
+
+def compose(evidence: Evidence) -> Draft:
+    q = evidence.question
+    support = supporting(evidence)
+    if not support:
+        return refusal(q, evidence.candidates)
+    ranked = sorted(((s, c) for c in support if (s := _best(c))), key=lambda sc: -sc[0].score)
+    if not ranked:
+        return refusal(q, evidence.candidates)
+    best, best_c = ranked[0]
+    if best.own < MIN_OWN and best.window < MIN_WINDOW and q.is_english:
+        return refusal(q, evidence.candidates)
+    book = CitationBook()
+    if q.kind == "stories":
+        return _stories(q, support, book, evidence.weights)
+    if q.kind == "list":
+        return _list(ranked, book, support)
+    chosen = [best]
+    # A second sentence of the same article when it answers nearly as well (the name of the thing
+    # often comes in the sentence after the one that matches the question best).
+    runner_up = max((s for s in best_c.sentences if s is not best), key=lambda s: s.score, default=None)
+    if runner_up is not None and (runner_up.score >= 0.8 * best.score or (
+            abs(best_c.sentences.index(runner_up) - best_c.sentences.index(best)) == 1
+            and runner_up.score >= 0.65 * best.score)):
+        chosen.append(runner_up)
+    chosen.sort(key=lambda s: s.start)
+    conflict = _conflict(q, best, best_c, evidence)
+    if conflict is not None:
+        other, other_c = conflict
+        n1 = book.cite(best_c.article, best.start, best.end)
+        n2 = book.cite(other_c.article, other.start, other.end)
+        text = (f"Sources differ. “{best_c.article.title}” ({_date(best_c)}) says: {best.text.strip()} "
+                f"{marker(n1)} “{other_c.article.title}” ({_date(other_c)}) says: {other.text.strip()} {marker(n2)}")
+        return Draft(text, False, book, support)
+    text = " ".join(_sentence(s, book) for s in chosen)
+    if not q.is_english:  # the sources are quoted as written; the headline helps a reader of another language
+        text = f"“{best_c.article.title}”: {text}"
+    return Draft(text, False, book, support)
+
+
+def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
+              ) -> tuple[Sentence, Candidate] | None:
+    """Another article whose best sentence answers as well but with a different figure.
+
+    The other article need not name everything the question does ("in Hanoi" vs "in Viet Nam"), but it
+    must share most of it.
+    """
+    if q.kind not in ("count", "fact"):
+        return None
+    mine = _numbers(best.text) - _numbers(q.text)
+    if not mine:
+        return None
+    others = sorted(((s, c) for c in evidence.candidates if c is not best_c and c.support >= 0.5
+                     and (s := _best(c))), key=lambda sc: -sc[0].score)
+    for s, c in others[:4]:
+        theirs = _numbers(s.text) - _numbers(q.text)
+        if not theirs or theirs & mine:
+            continue
+        if s.own >= 0.7 * best.own:
+            return s, c
+    return None
+
+
+def _list(ranked, book: CitationBook, support: list[Candidate]) -> Draft:
+    best, best_c = ranked[0]
+    chosen = [best]
+    sents = sorted(best_c.sentences, key=lambda s: -s.score)
+    for s in sents[1:3]:  # the top article often lists several items in neighbouring sentences
+        if s.own >= 0.6 * best.own and s.score >= 0.75 * best.score:
+            chosen.append(s)
+    in_order = sorted(best_c.sentences, key=lambda s: s.start)
+    i = in_order.index(best)
+    for s in in_order[i + 1:i + 3]:  # "… restricting X. Taiwan and Australia have … South Korea also …"
+        if s not in chosen and _names(s.text) and s.window >= 0.5 * best.window:
+            chosen.append(s)
+        elif not _names(s.text):
+            break
+    for s, _c in ranked[1:6]:
+        if s.own >= 0.7 * best.own and s.score >= 0.7 * best.score:
+            chosen.append(s)
+    chosen.sort(key=lambda s: (ranked.index(next(x for x in ranked if x[1] is s.candidate)), s.start))
+    return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
+
+
+def _names(text: str) -> list[str]:
+    return re.findall(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w’'-]+", text)
+
+
+def _stories(q: Question, support: list[Candidate], book: CitationBook, weights: dict[str, float]) -> Draft:
+    """One line per article that involves the question's subject (and the rest of the question, if any)."""
+    anchors = q.hard_anchors or q.anchors
+    anchor_stems = {stem(w) for a in anchors for w in fold(a).split()}
+    topic = {t: w for t, w in weights.items() if t not in anchor_stems and t not in _STORY_WORDS}
+    lines = []
+    for c in support:
+        if topic:  # "What cyberattacks on companies in Japan…": the article must be about the rest too
+            present = stems_of(c.article.title + " " + c.article.text)
+            if sum(w for t, w in topic.items() if t in present) < 0.5 * sum(topic.values()):
+                continue
+        pick = max(c.sentences, key=lambda s: s.score)
+        if not anchors and pick.own < MIN_OWN:
+            continue
+        n = book.cite(c.article, pick.start, pick.end)
+        lines.append(f"• {c.article.title} ({_date(c)}): {pick.text.strip()} {marker(n)}")
+    if not lines:
+        return refusal(q, support)
+    subject = ", ".join(anchors) if anchors else "this"
+    head = f"{len(lines)} {'story involves' if len(lines) == 1 else 'stories involve'} {subject}:"
+    return Draft(head + "\n" + "\n".join(lines), False, book, support)

@@ -1,0 +1,41 @@
+"""Suggested next questions, built from what the cited articles name, so each one has an answer."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from communique.answer.question import Question, fold
+from communique.models import Article
+
+_PHRASE = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
+_SKIP = {"The", "A", "An", "In", "On", "At", "It", "This", "That", "These", "Those", "He", "She", "They", "But",
+         "And", "However", "Meanwhile", "According", "While", "After", "Before", "As", "If", "So", "Its", "Their"}
+
+
+def main_subject(article: Article, question: Question) -> str | None:
+    """The name an article mentions most that the question did not already use."""
+    asked = fold(question.text + " " + " ".join(question.context_terms))
+    counts: Counter[str] = Counter()
+    for m in _PHRASE.findall(article.title + ". " + article.text):
+        if m in _SKIP or len(m) < 3 or fold(m) in asked:
+            continue
+        counts[m] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def suggest(question: Question, articles: list[Article], refused: bool, limit: int = 3) -> list[str]:
+    out: list[str] = []
+    if refused:
+        out += [f"Tell me about “{a.title}”" for a in articles[:2]]
+        out.append("What are the latest stories?")
+        return out[:limit]
+    for a in articles[:2]:
+        subject = main_subject(a, question)
+        if subject:
+            q = f"Which stories involve {subject}?"
+            if q not in out:
+                out.append(q)
+    if articles:
+        out.append(f"Tell me more about “{articles[0].title}”")
+    return out[:limit]

@@ -1,0 +1,206 @@
+"""What a question asks: its kind (count, person, place, list of stories…), its anchors, its terms.
+
+Anchors are the names and numbers a supporting article must contain (capitalised phrases, acronyms,
+years). They decide refusals: an article about Belgium and DeepSeek does not answer "When did Japan
+ban DeepSeek?". Follow-up questions borrow terms from the conversation before retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from communique.text import STOPWORDS, detect_language, keywords
+
+_QUESTION_WORDS = {
+    "what", "which", "who", "whom", "whose", "where", "when", "why", "how", "is", "are", "was", "were", "do",
+    "does", "did", "can", "could", "should", "will", "would", "has", "have", "had", "tell", "name", "list",
+    "give", "show", "describe", "explain", "summarise", "summarize", "in", "on", "at", "for", "according",
+    "the", "a", "an", "and", "or", "of", "to", "by", "with", "as", "after", "before", "since", "during",
+    # French, Spanish, German, Italian, Portuguese question words that are capitalised at the start
+    "pourquoi", "quel", "quelle", "quels", "quelles", "qui", "que", "quoi", "comment", "combien", "où", "quand",
+    "qué", "quién", "quiénes", "cuál", "cuáles", "cómo", "cuántos", "cuántas", "cuánto", "dónde", "cuándo", "por",
+    "warum", "wer", "wie", "wo", "wann", "welche", "welcher", "welches", "wieviele", "perché", "chi",
+    "quale", "quali", "quanto", "quanti", "dove", "porque", "quem", "quantos", "onde", "le", "la", "les", "el",
+    "los", "las", "der", "die", "das", "il", "lo",
+}
+_FOLLOWUP_HINTS = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|there|he|she|his|her|the company|the country|"
+    r"the deal|the report|the attack|the treaty|the law|the move|the plan|what else|and the|also)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"^\d[\d,.]*$")
+_ALIASES = {
+    "uk": ["uk", "u.k", "britain", "british", "united kingdom", "england"],
+    "britain": ["uk", "britain", "british", "united kingdom"],
+    "british": ["uk", "britain", "british", "united kingdom", "england"],
+    "us": ["us", "u.s", "united states", "america", "american", "washington"],
+    "usa": ["us", "u.s", "united states", "america", "american"],
+    "america": ["us", "u.s", "united states", "america", "american"],
+    "american": ["us", "u.s", "united states", "america", "american"],
+    "eu": ["eu", "european union", "europe", "brussels"],
+    "un": ["un", "united nations", "u.n"],
+    "ai": ["ai", "artificial intelligence"],
+}
+
+
+@dataclass
+class Question:
+    text: str
+    kind: str  # count | person | place | time | list | stories | reason | fact
+    terms: list[str]
+    anchors: list[str]
+    hard_anchors: list[str] = field(default_factory=list)
+    context_terms: list[str] = field(default_factory=list)
+    language: str | None = None
+    retrieval_query: str = ""
+    focus: str | None = None  # the noun a which/what question asks for: "minister", "theme", "disease"
+
+    @property
+    def is_english(self) -> bool:
+        return self.language in (None, "en")
+
+
+def fold(text: str) -> str:
+    """Lower-case without diacritics, for matching names written with or without accents."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: enough to match 'restricted'/'restricting'/'restricts'."""
+    w = fold(word)
+    for suffix in ("ications", "ation", "ations", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return w
+
+
+def classify(text: str) -> str:
+    t = fold(text).strip()
+    if re.search(r"\b(which|what) (stories|articles|news|reports|items)\b|\bstories (about|involving|on|mention)"
+                 r"|\bwhat .*\b(are|were|have been) reported\b|\bwhat (happened|is happening|news)\b", t):
+        return "stories"
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion|amount)\b|\bcombien\b"
+                 r"|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oi]\b", t):
+        return "count"
+    if re.search(r"\b(which|what) (countries|companies|firms|nations|states|organisations|organizations|partners"
+                 r"|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
+                 r"|\b(list|name) (the|all)\b", t):
+        return "list"
+    if re.search(r"^(who|whom|whose)\b|\bwho\b|\bqui\b|\bquién|\bwer\b|\bchi\b|\bquem\b", t):
+        return "person"
+    if re.search(r"^where\b|\bwhere\b|\boù\b|\bdónde\b|\bwo\b|\bdove\b|\bonde\b|\bin which (city|country)\b", t):
+        return "place"
+    if re.search(r"^when\b|\bwhat (date|day|year|month)\b|\bquand\b|\bcuándo\b|\bwann\b|\bquando\b", t):
+        return "time"
+    if re.search(r"^why\b|\bpourquoi\b|\bpor qué\b|\bwarum\b|\bperché\b|\bporque\b", t):
+        return "reason"
+    return "fact"
+
+
+def find_anchors(text: str, hard_only: bool = False) -> list[str]:
+    """Capitalised phrases, acronyms and numbers of the question, merged into phrases ('World Cup').
+
+    With `hard_only`, a lone capitalised first word is left out: "Fresh vegetables…" starts with a
+    capital because it starts the sentence, so it cannot decide a refusal.
+    """
+    tokens = re.findall(r"[\w'’.-]+", text)
+    anchors: list[str] = []
+    phrase: list[str] = []
+    for i, tok in enumerate(tokens):
+        clean = tok.strip(".'’-")
+        base = re.sub(r"['’]s$", "", clean)
+        is_name = bool(base) and (base[0].isupper() or any(c.isdigit() for c in base)) and \
+            fold(base) not in _QUESTION_WORDS and not (i == 0 and fold(base) in STOPWORDS)
+        if is_name:
+            phrase.append(base)
+        if phrase and (not is_name or clean != base):
+            anchors.append(" ".join(phrase))
+            phrase = []
+    if phrase:
+        anchors.append(" ".join(phrase))
+    if hard_only and anchors and tokens and anchors[0] == re.sub(r"['’]s$", "", tokens[0].strip(".'’-")):
+        first = anchors[0]
+        if not (first.isupper() or any(c.isdigit() for c in first)):
+            anchors = anchors[1:]
+    seen: dict[str, None] = {}
+    for a in anchors:
+        if len(a) > 1 or a.isdigit():
+            seen.setdefault(a, None)
+    return list(seen)
+
+
+def anchor_variants(anchor: str) -> list[str]:
+    """Folded spellings under which an anchor may appear in an article."""
+    f = fold(anchor)
+    return _ALIASES.get(f, [f])
+
+
+def _has_phrase(folded_text: str, phrase: str) -> bool:
+    """Whole-word match, allowing a short ending (Japan → Japanese, Korea → Korean's)."""
+    tail = r"\w{0,3}" if len(phrase) >= 4 and phrase[-1].isalpha() else ""
+    return re.search(r"(?<!\w)" + re.escape(phrase) + tail + r"(?!\w)", folded_text) is not None
+
+
+def contains_anchor(folded_text: str, anchor: str) -> bool:
+    for variant in anchor_variants(anchor):
+        if _has_phrase(folded_text, variant):
+            return True
+        tokens = variant.split()
+        if len(tokens) >= 4:  # "SAP EU AI Cloud" is found as "SAP … the EU AI Cloud"
+            need = -(-3 * len(tokens) // 4)
+            subs = [" ".join(tokens[i:i + need]) for i in range(len(tokens) - need + 1)]
+            if any(_has_phrase(folded_text, p) for p in subs) and all(_has_phrase(folded_text, t) for t in tokens):
+                return True
+        for suffix in ("es", "s", "ns", "n"):  # Koreans/Korean, Europeans/European
+            if len(variant) > 4 + len(suffix) and variant.endswith(suffix):
+                shorter = variant[: -len(suffix)]
+                if re.search(r"(?<!\w)" + re.escape(shorter) + r"\w{0,3}(?!\w)", folded_text):
+                    return True
+    return False
+
+
+_AUX = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
+        "should", "may", "might", "must", "the", "a", "an", "of", "in", "on", "to", "for", "by", "with"}
+
+
+def find_focus(text: str) -> str | None:
+    """The noun after which/what ("which highly infectious disease" → disease; "what is the name of" → name)."""
+    t = fold(text)
+    m = re.search(r"\b(?:which|what)\s+(?:is|was|are|were)\s+the\s+(\w+)\b", t)
+    if m:
+        return m.group(1)
+    m = re.search(r"\b(?:which|what)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", t)
+    if not m:
+        return None
+    picked = []
+    for w in m.group(1).split():
+        if w in _AUX or w in STOPWORDS or (picked and w.endswith("ed")):
+            break
+        picked.append(w)
+    return picked[-1] if picked else None
+
+
+def is_followup(text: str, history: list[dict]) -> bool:
+    if not any(t.get("role", "user") == "user" and t.get("content") for t in history):
+        return False
+    return bool(_FOLLOWUP_HINTS.search(text)) or not find_anchors(text) or len(keywords(text)) <= 3
+
+
+def analyse(text: str, history: list[dict] | None = None) -> Question:
+    history = history or []
+    q = Question(
+        text=text.strip(), kind=classify(text), terms=keywords(text), anchors=find_anchors(text),
+        language=detect_language(text), hard_anchors=find_anchors(text, hard_only=True), focus=find_focus(text),
+    )
+    q.retrieval_query = q.text
+    if is_followup(text, history):
+        previous = [t["content"] for t in history if t.get("role", "user") == "user" and t.get("content")][-2:]
+        context = " ".join(previous)
+        q.context_terms = [t for t in keywords(context) if t not in q.terms]
+        q.anchors += [a for a in find_anchors(context) if a not in q.anchors]
+        q.hard_anchors += [a for a in find_anchors(context, hard_only=True) if a not in q.hard_anchors]
+        q.retrieval_query = f"{context} {q.text}"
+    return q

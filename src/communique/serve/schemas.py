@@ -1,0 +1,174 @@
+"""Request and response bodies of the HTTP API, as pydantic models (they also make the OpenAPI docs)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from communique.models import Filters
+
+
+class FiltersIn(BaseModel):
+    """Restrict the articles an answer or a search may use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: date | None = Field(None, description="Only articles published on or after this day.")
+    until: date | None = Field(None, description="Only articles published on or before this day.")
+    source: str | list[str] | None = Field(None, description="Only this source (or these sources).")
+    article_ids: list[str] | None = Field(None, max_length=100, description="Only these articles.")
+
+    def to_filters(self) -> Filters | None:
+        sources = [self.source] if isinstance(self.source, str) else self.source
+        filters = Filters(since=self.since, until=self.until, sources=sources or None,
+                          article_ids=self.article_ids or None)
+        return None if filters.is_empty() else filters
+
+
+def make_filters(since: date | None, until: date | None, sources: list[str] | None) -> Filters | None:
+    filters = Filters(since=since, until=until, sources=sources or None)
+    return None if filters.is_empty() else filters
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The question, in any language.")
+    history: list[Turn] = Field(default_factory=list, max_length=100,
+                                description="Earlier turns of the conversation, oldest first.")
+    as_of: date | None = Field(None, description='The day "this week" and "latest" count back from.')
+    filters: FiltersIn | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "question": "How many ratifications does the Valletta Accord need?",
+        "history": [], "filters": {"since": "2026-10-01"},
+    }]})
+
+    def history_dicts(self) -> list[dict]:
+        return [t.model_dump() for t in self.history]
+
+
+class CitationOut(BaseModel):
+    n: int
+    article_id: str
+    title: str
+    url: str | None
+    published: date | None
+    quote: str
+
+
+class AnswerOut(BaseModel):
+    answer: str
+    refused: bool
+    citations: list[CitationOut]
+    followups: list[str]
+    timings_ms: dict[str, float]
+
+
+class HitOut(BaseModel):
+    chunk_id: int
+    article_id: str
+    score: float
+    text: str
+    start: int
+    end: int
+    title: str
+    url: str | None
+    published: date | None
+    source: str | None
+
+
+class SearchOut(BaseModel):
+    results: list[HitOut]
+
+
+class ArticleSummary(BaseModel):
+    id: str
+    title: str
+    url: str | None
+    published: date | None
+    source: str | None
+
+
+class ArticleList(BaseModel):
+    articles: list[ArticleSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class ArticleOut(ArticleSummary):
+    text: str
+    language: str | None
+    digest: str | None
+
+
+class ArticleIn(BaseModel):
+    """One article sent to POST /api/ingest."""
+
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    url: str | None = None
+    published: date | None = None
+    source: str | None = None
+
+
+class FailedItem(BaseModel):
+    origin: str
+    error: str
+
+
+class IngestOut(BaseModel):
+    added: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    failed: list[FailedItem]
+    embedded: int
+
+
+class HealthOut(BaseModel):
+    status: str
+    articles: int
+    chunks: int
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+# -- OpenAI-compatible chat completions ------------------------------------------------------------------
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(str(p.get("text", "")) for p in self.content if p.get("type", "text") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: str = "communique"
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    filters: FiltersIn | None = Field(None, description="Communique extension: restrict the articles used.")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Bad input"},
+    422: {"model": ErrorOut, "description": "Invalid request"},
+}

@@ -97,6 +97,9 @@ def article_page(story: Story, published: str | None = None, site_name: str | No
     )
 
 
+# The first bytes of a PNG image: binary data with NUL bytes near the start.
+PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + bytes(200)
+
 NO_ARTICLE_PAGE = (
     "<!doctype html><html><head><title>Example News</title></head><body>"
     "<nav><a href='/'>Home</a> <a href='/world'>World</a></nav><p>Sign in.</p></body></html>"

@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from builders import CTA, ESTONIA, LAGOS, QUITO, STORIES, Story, digest
 
+from builders import CTA, ESTONIA, LAGOS, QUITO, STORIES, Story, digest
 from communique.ingest import ReadOptions, read_sources
 from communique.ingest.digest import is_call_to_action, parse_digest
 from communique.ingest.items import date_from_name

@@ -8,8 +8,20 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from builders import ESTONIA, LAGOS, NO_ARTICLE_PAGE, QUITO, STORIES, article_page, atom, digest, html_paragraphs, rss
 
+from builders import (
+    ESTONIA,
+    LAGOS,
+    NO_ARTICLE_PAGE,
+    PNG_HEADER,
+    QUITO,
+    STORIES,
+    article_page,
+    atom,
+    digest,
+    html_paragraphs,
+    rss,
+)
 from communique.ingest import ReadOptions, read_sources
 from communique.ingest.fetch import Fetcher
 from communique.ingest.items import Item, parse_date
@@ -313,7 +325,7 @@ def test_jsonl_by_url(site) -> None:
 
 
 # -- bad inputs --------------------------------------------------------------------------------------------
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + bytes(200)
+PNG = PNG_HEADER
 
 
 @pytest.mark.parametrize("name", ["photo.png", "photo.txt", "photo.html", "photo"])

@@ -47,14 +47,23 @@ def _sources_payload(evidence: Evidence) -> list[dict]:
     ]
 
 
-def draft_answer(service: Communique, question: Question, evidence: Evidence) -> Draft:
-    """The configured generator's draft, verified; the extractive draft when a model is off or fails."""
-    fallback = compose(evidence)
-    if service.settings.generator == "extractive" or fallback.refused:
-        return fallback
-    from communique.answer.generate import generate_verified
+def draft_answer(service: Communique, question: Question, evidence: Evidence) -> Iterator[AnswerEvent]:
+    """The configured generator's verified draft, streamed as `delta` events and returned at the end.
 
-    return generate_verified(service, question, evidence, fallback)
+    The extractive draft is the answer when no model is configured, when it refuses (a model is not
+    asked to answer what the articles do not hold), and when nothing a model wrote survives checking.
+    """
+    fallback = compose(evidence)
+    draft = fallback
+    if service.settings.generator != "extractive" and not fallback.refused:
+        from communique.answer.generate import generate_verified
+
+        draft = yield from generate_verified(service, question, evidence, fallback)
+    if draft is fallback:
+        for piece in re.split(r"(?<=\])\s+|(?<=\n)", draft.text):
+            if piece:
+                yield AnswerEvent("delta", piece + ("" if piece.endswith("\n") else " "))
+    return draft
 
 
 def answer_events(
@@ -75,7 +84,16 @@ def answer_events(
                       max_articles=20 if q.kind == "stories" else 8)
     t_retrieve = time.perf_counter()
     yield AnswerEvent("sources", _sources_payload(evidence))
-    draft = draft_answer(service, q, evidence)
+    t_first = None
+    stream = draft_answer(service, q, evidence)
+    while True:
+        try:
+            event = next(stream)
+        except StopIteration as done:
+            draft = done.value
+            break
+        t_first = t_first or time.perf_counter()
+        yield event
     t_answer = time.perf_counter()
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [c.article for c in evidence.candidates if c.article.id in cited_ids] or \
@@ -86,9 +104,6 @@ def answer_events(
         citations=draft.book.citations(),
         followups=suggest(q, cited, draft.refused),
         timings_ms={"retrieve": (t_retrieve - t0) * 1000, "generate": (t_answer - t_retrieve) * 1000,
-                    "total": (time.perf_counter() - t0) * 1000},
+                    "first_delta": ((t_first or t_answer) - t0) * 1000, "total": (time.perf_counter() - t0) * 1000},
     )
-    for piece in re.split(r"(?<=\])\s+|(?<=\n)", answer.answer):
-        if piece:
-            yield AnswerEvent("delta", piece)
     yield AnswerEvent("answer", answer)

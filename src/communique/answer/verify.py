@@ -1,0 +1,117 @@
+"""Verification of model output: every sentence must be supported by the source passage it cites.
+
+A sentence is kept when (a) it cites a passage that exists, or its best-matching passage can be
+found, (b) most of its content words occur in that passage, and (c) every number and name in it
+occurs there verbatim. Kept sentences are re-cited with the exact source sentence as the quote;
+markers that point to nothing cannot survive, by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from communique.answer.citations import CitationBook, marker, markers_in, strip_markers
+from communique.answer.evidence import stems_of
+from communique.answer.question import Question, fold
+from communique.models import Article
+from communique.text import STOPWORDS, sentence_spans, words
+
+MIN_OVERLAP = 0.6  # share of a sentence's content words that must occur in its passage
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]{2,}")
+_REFUSAL = re.compile(r"not in (the )?sources|do not (say|mention)|don't know|cannot answer", re.IGNORECASE)
+
+
+@dataclass
+class Passage:
+    n: int
+    article: Article
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.article.text[self.start:self.end]
+
+
+def _content(text: str) -> set[str]:
+    return {s for s in stems_of(text) if s not in STOPWORDS and len(s) > 2}
+
+
+def supported(sentence: str, passage: Passage, question: Question) -> bool:
+    claim = strip_markers(sentence)
+    source = passage.article.title + " " + passage.text
+    folded = fold(source)
+    for number in _NUMBER.findall(claim):
+        if number not in source.replace(",", "") and number not in source:
+            return False
+    for name in _NAME.findall(claim):
+        if fold(name) not in folded:
+            return False
+    if not question.is_english:  # a translated claim cannot match English words; names and numbers did
+        return bool(_content(claim) or _NUMBER.findall(claim))
+    content = _content(claim)
+    if not content:
+        return False
+    return len(content & _content(source)) / len(content) >= MIN_OVERLAP
+
+
+def best_quote(claim: str, passage: Passage) -> tuple[int, int]:
+    """The span of the passage sentence that shares most words with the claim."""
+    target = _content(claim)
+    spans = [(passage.start + a, passage.start + b) for a, b in sentence_spans(passage.text)]
+    if not spans:
+        return passage.start, passage.end
+    return max(spans, key=lambda ab: len(target & _content(passage.article.text[ab[0]:ab[1]])))
+
+
+@dataclass
+class VerifiedStream:
+    """Feed model text in pieces; complete sentences come out once verified and re-cited."""
+
+    passages: list[Passage]
+    question: Question
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    book: CitationBook = field(default_factory=CitationBook)
+    _buffer: str = ""
+
+    def feed(self, piece: str) -> Iterator[str]:
+        self._buffer += piece
+        spans = sentence_spans(self._buffer)
+        # The last span may be unfinished: keep it until more text (or close) arrives.
+        for a, b in spans[:-1]:
+            yield from self._check(self._buffer[a:b])
+        if spans:
+            self._buffer = self._buffer[spans[-1][0]:]
+
+    def close(self) -> Iterator[str]:
+        rest, self._buffer = self._buffer, ""
+        for a, b in sentence_spans(rest):
+            yield from self._check(rest[a:b])
+
+    def _check(self, sentence: str) -> Iterator[str]:
+        sentence = sentence.strip()
+        if not words(sentence) or _REFUSAL.search(sentence):
+            return
+        by_n = {p.n: p for p in self.passages}
+        cited = [by_n[n] for n in markers_in(sentence) if n in by_n]
+        candidates = cited or self.passages  # an uncited sentence may still match a passage
+        passage = next((p for p in candidates if supported(sentence, p, self.question)), None)
+        if passage is None:
+            self.rejected.append(sentence)
+            return
+        a, b = best_quote(sentence, passage)
+        n = self.book.cite(passage.article, a, b)
+        text = f"{strip_markers(sentence).rstrip()} {marker(n)}"
+        self.accepted.append(text)
+        yield text
+
+    def draft(self, support):
+        from communique.answer.extractive import Draft
+
+        if not self.accepted:
+            return None
+        return Draft(" ".join(self.accepted), False, self.book, support)

@@ -1,0 +1,324 @@
+"""The HTTP API: `create_app(service)` builds the FastAPI app; each route is a thin shell over one method
+of `communique.service.Communique`.
+
+    POST /api/ask               answer with citations (JSON, or SSE with Accept: text/event-stream)
+    GET  /api/search            hybrid search results
+    GET  /api/articles          list and filter articles;  GET /api/articles/{id}: one article
+    POST /api/ingest            add articles (JSON, a feed URL, or an uploaded digest); needs the admin key
+    GET  /health, /metrics      readiness and Prometheus metrics
+    /v1/...                     OpenAI-compatible endpoint (serve/openai_compat.py)
+    /, /articles/..., /embed, /widget.js, /static/...   the web UI (serve/web.py)
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from communique.answer.events import AnswerEvent
+from communique.errors import BadInput, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable
+from communique.ingest import IngestReport, ReadOptions
+from communique.ingest.items import Item
+from communique.ingest.sources import read_bytes
+from communique.models import Article
+from communique.serve import middleware
+from communique.serve.metrics import CONTENT_TYPE, Metrics
+from communique.serve.schemas import (
+    ERROR_RESPONSES,
+    AnswerOut,
+    ArticleIn,
+    ArticleList,
+    ArticleOut,
+    AskRequest,
+    ErrorOut,
+    HealthOut,
+    IngestOut,
+    SearchOut,
+    make_filters,
+)
+from communique.serve.streaming import SSE_HEADERS, error_payload, in_thread, sse
+from communique.service import Communique
+
+log = logging.getLogger("communique.serve")
+router = APIRouter()
+
+
+class WarmUp:
+    """Loads the store, the embedder and the vector index in the background; /health waits for it."""
+
+    def __init__(self, service: Communique) -> None:
+        self.service = service
+        self.ready = threading.Event()
+        self.error: str | None = None
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            threading.Thread(target=self.run, name="communique-warm-up", daemon=True).start()
+
+    def run(self) -> None:
+        try:
+            self.service.search("warm up", k=1)  # one real search touches everything a question needs
+        except Exception as exc:
+            log.exception("warm-up failed")
+            self.error = f"warm-up failed: {exc}"
+        else:
+            self.ready.set()
+
+
+def service_of(request: Request) -> Communique:
+    return request.app.state.service
+
+
+def metrics_of(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+Service = Annotated[Communique, Depends(service_of)]
+Source = Annotated[list[str] | None, Query(description="Only this source (repeatable).")]
+
+
+# -- ask --------------------------------------------------------------------------------------------------
+def _frame(event: AnswerEvent) -> tuple[str, dict]:
+    if event.kind == "sources":
+        return "sources", {"sources": event.data}
+    if event.kind == "delta":
+        return "delta", {"text": event.data}
+    return event.kind, event.data.to_dict()
+
+
+@router.post(
+    "/api/ask", response_model=AnswerOut, responses=ERROR_RESPONSES | {413: {"model": ErrorOut}},
+    summary="Answer a question from the articles, with citations",
+    description="JSON by default. With `Accept: text/event-stream` the answer streams as Server-Sent Events: "
+                "`sources` (retrieval done), `delta` (pieces of text), then `answer` (the final JSON).",
+)
+async def ask(body: AskRequest, request: Request, service: Service):
+    metrics = metrics_of(request)
+    filters = body.filters.to_filters() if body.filters else None
+    args = (body.question, body.history_dicts(), body.as_of, filters)
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        answer = await run_in_threadpool(service.ask, *args)
+        metrics.observe_answer(answer.refused)
+        return JSONResponse(answer.to_dict())
+    stream = in_thread(service.ask_events(*args))
+    first = await anext(stream)  # bad questions fail here, while a proper status can still be sent
+
+    async def frames():
+        event = first
+        try:
+            while True:
+                yield sse(*_frame(event))
+                if event.kind == "answer":
+                    metrics.observe_answer(event.data.refused)
+                event = await anext(stream)
+        except StopAsyncIteration:
+            pass
+        except Exception as exc:
+            yield sse("error", error_payload(exc))
+        finally:
+            await stream.aclose()
+
+    return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+# -- search and browse ------------------------------------------------------------------------------------
+@router.get("/api/search", response_model=SearchOut, responses=ERROR_RESPONSES,
+            summary="Hybrid (keyword + semantic) search over the article chunks")
+def search(
+    service: Service,
+    q: Annotated[str, Query(description="What to look for, in any language.")],
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    since: date | None = None,
+    until: date | None = None,
+    source: Source = None,
+):
+    hits = service.search(q, k, make_filters(since, until, source))
+    return {"results": [h.to_dict() for h in hits]}
+
+
+def _summary(a: Article) -> dict:
+    return {"id": a.id, "title": a.title, "url": a.url,
+            "published": a.published.isoformat() if a.published else None, "source": a.source}
+
+
+@router.get("/api/articles", response_model=ArticleList, responses=ERROR_RESPONSES,
+            summary="List articles, newest first")
+def articles(
+    service: Service,
+    q: Annotated[str | None, Query(description="Only articles whose title or text contains this.")] = None,
+    source: Source = None,
+    since: date | None = None,
+    until: date | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+):
+    result = service.articles(q, make_filters(since, until, source), page, page_size)
+    return {"articles": [_summary(a) for a in result.articles], "total": result.total, "page": result.page,
+            "page_size": result.page_size}
+
+
+@router.get("/api/articles/{article_id}", response_model=ArticleOut, responses={404: {"model": ErrorOut}},
+            summary="One article with its full text")
+def article(article_id: str, service: Service):
+    return service.article(article_id).to_dict()
+
+
+# -- ingest -----------------------------------------------------------------------------------------------
+def require_admin(request: Request, authorization: str | None) -> None:
+    key = request.app.state.service.settings.admin_key
+    secret = key.get_secret_value() if key is not None else ""
+    if not secret:
+        raise Forbidden("ingest over HTTP is disabled")
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), secret.encode()):
+        raise Unauthorized("a valid admin key is required: Authorization: Bearer <key>")
+
+
+def article_items(articles: list) -> list[Item]:
+    """One item per posted article; an invalid one becomes a failed item, the rest still ingest."""
+    items = []
+    for i, raw in enumerate(articles):
+        origin = f"articles[{i}]"
+        try:
+            a = ArticleIn.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'article'}: {e['msg']}" for e in exc.errors())
+            items.append(Item(origin, error=problems))
+            continue
+        items.append(Item(origin, Article(title=a.title, text=a.text, url=a.url, published=a.published,
+                                          source=a.source)))
+    return items
+
+
+def _day(value: object, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise Unprocessable(f"{name} must be a date like 2026-11-23") from None
+
+
+async def upload_items(request: Request, service: Communique) -> list[Item]:
+    """The articles of an uploaded digest (or JSONL, feed or HTML) file: form field `file`."""
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception as exc:  # python-multipart errors: the body is not a valid form
+        raise BadInput(f"cannot read the multipart form: {exc}") from exc
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise Unprocessable("the multipart form needs a file field named 'file'")
+    data = await upload.read()
+    settings = service.settings
+    if len(data) > settings.max_item_bytes:
+        raise PayloadTooLarge(f"the file is larger than {settings.max_item_bytes} bytes")
+    name = Path(upload.filename or "upload.txt").name
+    if not data.strip():
+        return [Item(f"upload:{name}", error="empty file")]
+    source = form.get("source")
+    opts = ReadOptions(published=_day(form.get("published"), "published"),
+                       source=source if isinstance(source, str) and source else None,
+                       max_item_bytes=settings.max_item_bytes)
+    return list(read_bytes(data, f"upload:{name}", None, opts, None, name=name))
+
+
+@router.post(
+    "/api/ingest", response_model=IngestOut,
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 413: {"model": ErrorOut}, **ERROR_RESPONSES},
+    summary="Add articles: JSON articles, a feed URL, or an uploaded digest file (admin key required)",
+    openapi_extra={"requestBody": {"content": {
+        "application/json": {"schema": {"oneOf": [
+            {"type": "object", "required": ["articles"], "properties": {
+                "articles": {"type": "array", "items": ArticleIn.model_json_schema()}}},
+            {"type": "object", "required": ["feed"], "properties": {"feed": {"type": "string", "format": "uri"}}},
+        ]}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"}, "published": {"type": "string", "format": "date"},
+            "source": {"type": "string"}}}},
+    }}},
+)
+async def ingest(request: Request, service: Service,
+                 authorization: Annotated[str | None, Header(include_in_schema=False)] = None):
+    require_admin(request, authorization)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        items = await upload_items(request, service)
+        report: IngestReport = await run_in_threadpool(service.ingest_items, items)
+        return report.to_dict()
+    try:
+        payload = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise BadInput("the request body is not valid JSON") from None
+    if isinstance(payload, dict) and isinstance(payload.get("articles"), list):
+        report = await run_in_threadpool(service.ingest_items, article_items(payload["articles"]))
+    elif isinstance(payload, dict) and isinstance(payload.get("feed"), str):
+        url = payload["feed"].strip()
+        if not url.startswith(("http://", "https://")):
+            raise Unprocessable("feed must be an http(s) URL")
+        report = await run_in_threadpool(service.ingest, [url])
+    else:
+        raise Unprocessable('send {"articles": [...]}, {"feed": "https://..."} or a multipart file upload')
+    return report.to_dict()
+
+
+# -- operations -------------------------------------------------------------------------------------------
+@router.get("/health", response_model=HealthOut, responses={503: {"model": ErrorOut}},
+            summary="200 once the store, embedder and index are loaded; 503 before")
+def health(request: Request, service: Service):
+    warm: WarmUp = request.app.state.warm_up
+    if not warm.ready.is_set():
+        status, message = ("error", warm.error) if warm.error else ("starting", "the index is still loading")
+        return JSONResponse({"status": status, "error": {"code": "backend_unavailable", "message": message}},
+                            status_code=503)
+    stats = service.stats()
+    metrics_of(request).observe_index(stats)
+    return {"status": "ok", "articles": stats.articles, "chunks": stats.chunks}
+
+
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics (text format)")
+def metrics(request: Request, service: Service):
+    m = metrics_of(request)
+    if request.app.state.warm_up.ready.is_set():
+        m.observe_index(service.stats())
+    return Response(m.render(), media_type=CONTENT_TYPE)
+
+
+# -- the app ----------------------------------------------------------------------------------------------
+def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
+    """The whole HTTP surface over one `Communique`. Warm-up starts with the app's lifespan."""
+    from communique.serve import openai_compat, web
+
+    warm = WarmUp(service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if warm_up:
+            warm.start()
+        yield
+
+    app = FastAPI(
+        title="Communique", version="0.1.0", lifespan=lifespan,
+        description="Grounded, cited answers over your own news articles. Errors are "
+                    '`{"error": {"code", "message"}}` with a 4xx/5xx status. See docs/api.md.',
+    )
+    app.state.service = service
+    app.state.metrics = Metrics()
+    app.state.warm_up = warm
+    middleware.install(app, app.state.metrics, service.settings.max_body_bytes)
+    app.include_router(router)
+    app.include_router(openai_compat.router)
+    app.include_router(web.router)
+    web.mount_static(app)
+    return app

@@ -1,0 +1,127 @@
+"""OpenAI-compatible endpoint, so any OpenAI client or chat UI can talk to Communique.
+
+The last user message is the question and the messages before it are the history. The reply text is
+the answer with its sources appended as a numbered list; the structured answer (citations, refused,
+followups) also rides along in an extra top-level field, `communique`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from communique.errors import BadInput
+from communique.models import Answer
+from communique.serve.schemas import ERROR_RESPONSES, ChatMessage, ChatRequest
+from communique.serve.streaming import SSE_HEADERS, error_payload, in_thread
+
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+
+MODEL_ID = "communique"
+SOURCES_HEADING = "\n\nSources:\n"
+
+
+def sources_block(answer: Answer) -> str:
+    """`\\n\\nSources:\\n[1] Title (2026-11-02) https://...`, one line per citation; empty when none."""
+    lines = []
+    for c in answer.citations:
+        line = f"[{c.n}] {c.title}"
+        if c.published:
+            line += f" ({c.published.isoformat()})"
+        if c.url:
+            line += f" {c.url}"
+        lines.append(line)
+    return SOURCES_HEADING + "\n".join(lines) if lines else ""
+
+
+def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
+    """(question, history): the last user message, and the user/assistant turns before it."""
+    last = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+    if last is None:
+        raise BadInput("messages must contain a user message")
+    history = []
+    for m in messages[:last]:
+        if m.role in ("user", "assistant"):
+            text = m.text()
+            if m.role == "assistant":  # our own appended source list is not part of the conversation
+                text = text.split(SOURCES_HEADING, 1)[0]
+            history.append({"role": m.role, "content": text})
+    return messages[last].text(), history
+
+
+def extension(answer: Answer) -> dict:
+    d = answer.to_dict()
+    return {"answer": d["answer"], "refused": d["refused"], "citations": d["citations"],
+            "followups": d["followups"]}
+
+
+def _base(kind: str, model: str, completion_id: str, created: int) -> dict:
+    return {"id": completion_id, "object": kind, "created": created, "model": model}
+
+
+def completion(answer: Answer, model: str) -> dict:
+    text = answer.answer + sources_block(answer)
+    return _base("chat.completion", model, f"chatcmpl-{uuid.uuid4().hex}", int(time.time())) | {
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop",
+                     "logprobs": None}],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "communique": extension(answer),
+    }
+
+
+def _chunk(base: dict, delta: dict, finish: str | None = None, **extra) -> str:
+    body = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]} | extra
+    return f"data: {json.dumps(body, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+@router.get("/models", summary="The one model this server offers")
+def models():
+    return {"object": "list",
+            "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "communique"}]}
+
+
+@router.post("/chat/completions", responses=ERROR_RESPONSES,
+             summary="OpenAI-compatible chat completion (stream and non-stream)")
+async def chat_completions(body: ChatRequest, request: Request):
+    service = request.app.state.service
+    metrics = request.app.state.metrics
+    question, history = split_messages(body.messages)
+    filters = body.filters.to_filters() if body.filters else None
+    model = body.model or MODEL_ID
+    if not body.stream:
+        answer = await run_in_threadpool(service.ask, question, history, None, filters)
+        metrics.observe_answer(answer.refused)
+        return completion(answer, model)
+
+    stream = in_thread(service.ask_events(question, history, None, filters))
+    first = await anext(stream)  # bad questions fail here, with a proper status
+    base = _base("chat.completion.chunk", model, f"chatcmpl-{uuid.uuid4().hex}", int(time.time()))
+
+    async def chunks():
+        yield _chunk(base, {"role": "assistant", "content": ""})
+        event = first
+        try:
+            while True:
+                if event.kind == "delta":
+                    yield _chunk(base, {"content": event.data})
+                elif event.kind == "answer":
+                    metrics.observe_answer(event.data.refused)
+                    block = sources_block(event.data)
+                    if block:
+                        yield _chunk(base, {"content": block})
+                    yield _chunk(base, {}, "stop", communique=extension(event.data))
+                event = await anext(stream)
+        except StopAsyncIteration:
+            pass
+        except Exception as exc:
+            yield f"data: {json.dumps(error_payload(exc))}\n\n"
+        finally:
+            await stream.aclose()
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream", headers=SSE_HEADERS)

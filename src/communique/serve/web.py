@@ -1,0 +1,100 @@
+"""The web UI: the chat page, article pages, the embeddable widget and its iframe, and static assets.
+
+Every asset is served from serve/static/ (no CDN, no web font). HTML pages carry a strict
+Content-Security-Policy: scripts and styles from this origin only, so untrusted article text can
+never run, even if a bug let it into the markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from communique.errors import NotFound
+from communique.serve import pages
+from communique.service import Communique
+
+STATIC = Path(__file__).parent / "static"
+router = APIRouter(include_in_schema=False)
+
+
+def _csp(frame_ancestors: str) -> str:
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            f"frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            f"frame-ancestors {frame_ancestors}")
+
+
+def html(body: str, status: int = 200, embeddable: bool = False) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers={
+        "Content-Security-Policy": _csp("*" if embeddable else "'self'"),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    })
+
+
+def _service(request: Request) -> Communique:
+    return request.app.state.service
+
+
+@router.get("/", response_class=HTMLResponse)
+def chat(request: Request):
+    service = _service(request)
+    recent = service.articles(page=1, page_size=3)
+    return html(pages.chat_page(recent.articles, recent.total, service.settings.max_question_chars))
+
+
+@router.get("/articles", response_class=HTMLResponse)
+def articles(request: Request, q: str | None = None, page: Annotated[int, Query(ge=1)] = 1):
+    result = _service(request).articles(q, None, page, 20)
+    return html(pages.articles_page(result.articles, result.total, result.page, result.page_size, q))
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article(request: Request, article_id: str):
+    service = _service(request)
+    try:
+        found = service.article(article_id)
+    except NotFound as exc:
+        return html(pages.not_found_page(str(exc)), 404)
+    return html(pages.article_page(found, service.settings.max_question_chars))
+
+
+@router.get("/embed", response_class=HTMLResponse)
+def embed(request: Request, article: str = ""):
+    """The page the widget opens in its iframe: a chat scoped to one article. Any site may frame it."""
+    service = _service(request)
+    try:
+        found = service.article(article)
+    except NotFound as exc:
+        return html(pages.not_found_page(str(exc)), 404, embeddable=True)
+    return html(pages.embed_page(found, service.settings.max_question_chars), embeddable=True)
+
+
+@router.get("/widget-demo", response_class=HTMLResponse)
+def widget_demo(request: Request, article: str | None = None):
+    service = _service(request)
+    try:
+        if article:
+            found = service.article(article)
+        else:
+            newest = service.articles(page=1, page_size=1).articles
+            if not newest:
+                raise NotFound("there are no articles yet: ingest some first")
+            found = newest[0]
+    except NotFound as exc:
+        return html(pages.not_found_page(str(exc)), 404)
+    return html(pages.widget_demo_page(found, str(request.base_url)))
+
+
+@router.get("/widget.js")
+def widget_js():
+    return FileResponse(STATIC / "widget.js", media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
+
+
+def mount_static(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

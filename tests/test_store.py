@@ -1,0 +1,199 @@
+"""The SQLite store: the shared store contract, plus what only SQLite has (FTS rows, migrations, the
+in-memory vector mirror kept in step with other connections), and resumable embedding via the service."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from builders import STORIES, digest
+from communique.errors import BadInput
+from communique.models import Article, Chunk
+from communique.store.schema import MIGRATIONS
+from communique.store.sqlite import SQLiteStore
+from store_contract import ALL, GENEVA, NAIROBI, UNDATED, StoreContract, embed_all, put, unit
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+class TestSQLiteStore(StoreContract):
+    @pytest.fixture
+    def store(self, db_path: Path) -> Iterator[SQLiteStore]:
+        s = SQLiteStore(db_path)
+        yield s
+        s.close()
+
+
+def fts_rows(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
+
+
+def chunk_rows(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+
+def test_schema_is_migrated_once(db_path: Path) -> None:
+    SQLiteStore(db_path).close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store = SQLiteStore(db_path)  # opening again must not re-run (and fail on) the migrations
+    assert store.stats().articles == 0
+    store.close()
+
+
+def test_data_survives_reopening(db_path: Path) -> None:
+    store = SQLiteStore(db_path)
+    aid = put(store, GENEVA).article_id
+    embed_all(store)
+    store.close()
+    again = SQLiteStore(db_path)
+    assert again.get(aid).text == GENEVA.text
+    assert again.stats().embedded == again.stats().chunks > 0
+    assert again.search_vector(unit(0), 1)[0].article_id == aid
+    again.close()
+
+
+def test_write_needs_an_id(db_path: Path) -> None:
+    store = SQLiteStore(db_path)
+    with pytest.raises(BadInput):
+        store.write(Article(title="t", text="x"), [Chunk("", 0, "x", 0, 1)])
+    assert store.stats().articles == 0
+    store.close()
+
+
+def test_update_and_delete_leave_no_orphan_index_rows(db_path: Path) -> None:
+    store = SQLiteStore(db_path)
+    ids = [put(store, a).article_id for a in ALL]
+    embed_all(store)
+    assert fts_rows(db_path) == chunk_rows(db_path) == store.stats().chunks
+    long = dataclasses.replace(GENEVA, text="\n\n".join([GENEVA.text] * 10))
+    assert put(store, long, chunk_tokens=60).outcome == "updated"
+    assert fts_rows(db_path) == chunk_rows(db_path) == store.stats().chunks
+    short = dataclasses.replace(GENEVA, text="Envoys met.")
+    assert put(store, short).outcome == "updated"
+    assert fts_rows(db_path) == chunk_rows(db_path) == store.stats().chunks
+    store.delete(ids[1])
+    assert fts_rows(db_path) == chunk_rows(db_path) == store.stats().chunks == len(store.chunks(ids[0])) + len(
+        store.chunks(ids[2]))
+    store.close()
+
+
+# -- the in-memory vector mirror ---------------------------------------------------------------------------
+def test_vector_index_follows_another_connection(db_path: Path) -> None:
+    reader, writer = SQLiteStore(db_path), SQLiteStore(db_path)
+    try:
+        g = put(writer, GENEVA).article_id
+        gc = [c.id for c in writer.chunks(g)]
+        writer.write_vectors(gc, np.stack([unit(1)] * len(gc)))
+        assert [h.article_id for h in reader.search_vector(unit(1), 1)] == [g]
+        size = len(reader.vectors)
+
+        # Added through the other instance: picked up incrementally.
+        n = put(writer, NAIROBI).article_id
+        nc = [c.id for c in writer.chunks(n)]
+        writer.write_vectors(nc, np.stack([unit(2)] * len(nc)))
+        assert [h.article_id for h in reader.search_vector(unit(2), 1)] == [n]
+        assert len(reader.vectors) == size + len(nc)
+
+        # Re-embedded through the other instance: replaced, not duplicated.
+        writer.write_vectors(nc, np.stack([unit(3)] * len(nc)))
+        [hit] = reader.search_vector(unit(3), 1)
+        assert hit.article_id == n and hit.score == pytest.approx(1.0, abs=1e-6)
+        assert len(reader.vectors) == size + len(nc)
+
+        # Deleted through the other instance: gone from the mirror, so k=1 still finds a live chunk.
+        assert writer.delete(n)
+        hits = reader.search_vector(unit(3), 1)
+        assert [h.article_id for h in hits] == [g]
+        assert len(reader.vectors) == size
+
+        # Edited through the other instance: the old vectors go, the new chunks wait for theirs.
+        assert put(writer, dataclasses.replace(GENEVA, text="Envoys met again in Geneva.")).outcome == "updated"
+        assert reader.search_vector(unit(1), 5) == []
+        assert len(reader.vectors) == 0
+        embed_all(writer, unit(4))
+        assert [h.text for h in reader.search_vector(unit(4), 5)] == ["Envoys met again in Geneva."]
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_vector_filters_see_other_connection_writes(db_path: Path) -> None:
+    reader, writer = SQLiteStore(db_path), SQLiteStore(db_path)
+    try:
+        assert reader.search_vector(unit(0), 5) == []
+        put(writer, UNDATED)
+        embed_all(writer)
+        from communique.models import Filters
+
+        hits = reader.search_vector(unit(0), 5, Filters(sources=["Geneva Wire"]))
+        assert {h.title for h in hits} == {UNDATED.title}
+    finally:
+        reader.close()
+        writer.close()
+
+
+# -- resumable embedding through the service, with the real model -----------------------------------------
+def test_ingest_without_embedding_then_resume(make_service, tmp_path: Path) -> None:
+    path = tmp_path / "digest-2026-11-16.txt"
+    path.write_text(digest(STORIES), encoding="utf-8")
+    svc = make_service()
+    report = svc.ingest([str(path)], embed=False)
+    assert len(report.added) == 3 and report.embedded == 0
+    stats = svc.stats()
+    assert stats.embedded == 0 and stats.pending == stats.chunks >= 3
+    assert svc.store.search_text("subsea cable Lagos", 5)  # keyword search works before any vector exists
+
+    done = svc.embed()
+    assert done == stats.chunks
+    assert svc.embed() == 0
+    assert svc.stats().pending == 0
+
+    # Re-ingesting the same digest changes nothing and embeds nothing.
+    again = svc.ingest([str(path)])
+    assert (len(again.added), len(again.updated), len(again.unchanged), again.embedded) == (0, 0, 3, 0)
+    assert svc.stats().articles == 3 and svc.stats().chunks == stats.chunks
+
+
+def test_interrupted_embedding_resumes_where_it_stopped(make_service, tmp_path: Path) -> None:
+    path = tmp_path / "digest-2026-11-16.txt"
+    path.write_text(digest(STORIES), encoding="utf-8")
+    svc = make_service(embed_batch=2)
+    svc.ingest([str(path)], embed=False)
+    total = svc.stats().chunks
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_first_batch(n: int) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        svc.embed(stop_after_first_batch)
+    assert svc.stats().embedded == 2
+    batches: list[int] = []
+    assert svc.embed(batches.append) == total - 2
+    assert sum(batches) == total - 2 and max(batches) <= 2
+    assert svc.stats().pending == 0
+
+
+def test_reingest_of_sample_digest_is_unchanged(sample_copy, sample_dir: Path) -> None:
+    before = sample_copy.stats()
+    path = sample_dir / "digest-2026-11-02.txt"
+    report = sample_copy.ingest([str(path)], source="Geneva Wire")
+    assert (len(report.added), len(report.updated), len(report.unchanged)) == (0, 0, 10)
+    assert report.embedded == 0
+    after = sample_copy.stats()
+    assert (after.articles, after.chunks, after.embedded) == (before.articles, before.chunks, before.embedded)
+    assert len({a.id for a in sample_copy.articles(page_size=200).articles}) == 30

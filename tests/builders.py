@@ -70,6 +70,8 @@ QUITO = Story(
     ],
 )
 STORIES = [ESTONIA, LAGOS, QUITO]
+# The same stories cut to two paragraphs: one chunk each, cheap to embed with the real model.
+SHORT_STORIES = [Story(s.title, s.paragraphs[:2]) for s in STORIES]
 
 
 def digest(stories: list[Story], ctas: list[str] | None = None) -> str:

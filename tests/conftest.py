@@ -1,5 +1,10 @@
 """Shared fixtures: the sample corpus built once per session, services on throwaway databases, and a
-real HTTP server on 127.0.0.1 for feeds and pages fetched by URL."""
+real HTTP server on 127.0.0.1 for feeds and pages fetched by URL.
+
+Tests that use the embedded sample corpus (`sample_db`, `sample_copy`, `sample_db_file`) or embed passages
+with the real model are marked `slow`: the first of them pays for embedding the corpus (about 10 s on two
+cores), so `-m "not slow"` runs the rest in a few seconds.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import pytest
 
 import communique
 from communique.config import Settings
+from communique.embed import default_embedder
 from communique.service import Communique
 
 SAMPLE_FILES = ["digest-2026-10-26.txt", "digest-2026-11-02.txt", "digest-2026-11-09.txt"]
@@ -31,16 +37,17 @@ SAMPLE_SOURCES = {
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No COMMUNIQUE_* variable, communique.toml or home data directory of the developer leaks in."""
+    """No COMMUNIQUE_* variable or home data directory of the developer leaks into a test."""
     mp = pytest.MonkeyPatch()
     for name in list(os.environ):
         if name.startswith("COMMUNIQUE_"):
             mp.delenv(name)
-    home = tmp_path_factory.mktemp("home")
-    mp.setenv("XDG_DATA_HOME", str(home / "data"))
+    mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
     mp.setenv("NO_PROXY", "127.0.0.1,localhost")
     mp.setenv("no_proxy", "127.0.0.1,localhost")
-    mp.chdir(home)
+    # The process-wide embedder with one thread (the model itself loads on first use): on a shared
+    # two-core machine OpenMP's second thread mostly spins, doubling the suite's CPU time for no gain.
+    default_embedder(1)
     yield
     mp.undo()
 

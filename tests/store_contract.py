@@ -173,6 +173,21 @@ class StoreContract:
         assert store.stats().articles == 3
         assert [cid for cid, _ in store.pending_vectors(10)] == [c.id for c in new_chunks]
 
+    def test_no_stale_vectors_after_update_or_delete(self, store: Store) -> None:
+        gid = put(store, GENEVA).article_id
+        embed_all(store, unit(0))
+        nid = put(store, NAIROBI).article_id
+        embed_all(store, unit(1))
+        uid = put(store, UNDATED).article_id
+        embed_all(store, unit(2))
+        put(store, dataclasses.replace(GENEVA, text="Tech envoys met again in Geneva on Tuesday."))
+        # The old Geneva chunks, nearest to axis 0, must not take the only slot and vanish from the result.
+        assert [h.article_id for h in store.search_vector(unit(0), 1)] in ([nid], [uid])
+        assert store.delete(nid) and store.delete(uid)
+        assert store.search_vector(unit(1), 1) == []  # only Geneva's new chunk is left, and it has no vector
+        embed_all(store, unit(3))
+        assert [h.article_id for h in store.search_vector(unit(1), 1)] == [gid]
+
     def test_same_text_under_another_url_is_deduplicated(self, store: Store, filled: dict[str, str]) -> None:
         copy = dataclasses.replace(GENEVA, url="https://mirror.example/geneva-copy", id="")
         result = put(store, copy)

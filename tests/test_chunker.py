@@ -97,12 +97,6 @@ def test_huge_sentence_inside_normal_text_is_split() -> None:
     assert chunks[-1].text.endswith("It ended there.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _split_long() cuts a long 'sentence' into windows of N space-separated tokens, but sizes are "
-    "counted in \\w+ words; a scraped table of figures ('1,234.5 ...', three words per token) gives chunks of "
-    "~538 approx tokens (527-620 real E5 tokens, over the model's 512) against a limit of 252",
-)
 def test_huge_sentence_of_figures_is_split_within_bounds() -> None:
     figures = " ".join(f"{i},{i * 3}.{i % 10}" for i in range(2000))
     article = Article(title="Figures", text=figures, id="f")

@@ -44,28 +44,17 @@ CHATBOT_PARAGRAPHS = [
     "Would you like a chatbot to file your taxes? Estonia thinks most people would, the survey found.",
 ]
 
-# Article paragraphs that the current pattern wrongly takes for the call to action (see xfail reasons).
+# Article paragraphs that look like the call to action but are not (once misread, now regression tests).
 MISREAD_PARAGRAPHS = [
     pytest.param(
         "Visitors to the tax office website are greeted by a pop-up that reads: ‘Questions about your "
         "return? Ask our chatbot!’",
         id="quoted-slogan",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: is_call_to_action() is True for an article paragraph that quotes a slogan ending in "
-            "'Ask our chatbot!' (the `.*\\bask our\\b.{0,40}\\bchat ?bot\\b\\W*$` branch matches any line), "
-            "so parse_digest drops the paragraph and splits the article in two",
-        ),
     ),
     pytest.param(
         "Would you like to know more about how the app uses your data? Most users never ask, the survey "
         "by the consumer council found.",
         id="question-opening",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="BUG: is_call_to_action() is True for any line under 240 characters that starts with "
-            "'Would you like to know/learn/read more', even a paragraph of article prose with no chatbot in it",
-        ),
     ),
 ]
 
@@ -220,12 +209,6 @@ def test_published_via_service_ingest(make_service, tmp_path: Path) -> None:
     assert svc.stats().first_published == svc.stats().last_published == "2026-11-16"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: article ids of digest articles are sha1(digest stem | title), so two different articles "
-    "with the same title in one digest get the same id; the second is written as 'updated' over the first "
-    "and the first is silently lost",
-)
 def test_two_articles_with_the_same_title_in_one_digest_are_both_kept(make_service, tmp_path: Path) -> None:
     first = Story("In brief", ESTONIA.paragraphs)
     second = Story("In brief", LAGOS.paragraphs)

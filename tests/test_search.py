@@ -17,6 +17,8 @@ from communique.text import detect_language
 
 PACKAGE = Path(communique.__file__).parent
 # The sample corpus's question set (it moved from sample/questions.jsonl to evalsets/sample.jsonl).
+pytestmark = pytest.mark.slow  # the first test here pays for embedding the sample corpus
+
 SAMPLE_QUESTIONS = next(
     (p for p in (PACKAGE / "evalsets" / "sample.jsonl", PACKAGE / "sample" / "questions.jsonl") if p.exists()),
     PACKAGE / "evalsets" / "sample.jsonl",
@@ -148,3 +150,9 @@ def test_deleted_article_is_not_found(sample_copy: Communique) -> None:
     vector = sample_copy.embedder.embed_query(question)
     assert ghana.article_id not in {h.article_id for h in sample_copy.store.search_vector(vector, 100)}
     assert sample_copy.stats().articles == 29
+
+
+def test_search_on_an_empty_store(make_service) -> None:
+    svc = make_service()
+    assert svc.search("Valletta Accord") == []
+    assert svc.stats().articles == 0

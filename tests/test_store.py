@@ -1,35 +1,27 @@
-"""The SQLite store: the shared store contract, plus what only SQLite has (FTS rows, migrations, the
-in-memory vector mirror kept in step with other connections), and resumable embedding via the service."""
+"""The SQLite store beyond the shared contract (which test_store_contract.py runs on SQLite and Milvus):
+FTS rows, migrations, the in-memory vector mirror kept in step with other connections, and resumable
+embedding through the service."""
 
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from builders import STORIES, digest
+from builders import SHORT_STORIES, digest
 from communique.errors import BadInput
 from communique.models import Article, Chunk
 from communique.store.schema import MIGRATIONS
 from communique.store.sqlite import SQLiteStore
-from store_contract import ALL, GENEVA, NAIROBI, UNDATED, StoreContract, embed_all, put, unit
+from store_contract import ALL, GENEVA, NAIROBI, UNDATED, embed_all, put, unit
 
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "store.db"
-
-
-class TestSQLiteStore(StoreContract):
-    @pytest.fixture
-    def store(self, db_path: Path) -> Iterator[SQLiteStore]:
-        s = SQLiteStore(db_path)
-        yield s
-        s.close()
 
 
 def fts_rows(path: Path) -> int:
@@ -145,9 +137,10 @@ def test_vector_filters_see_other_connection_writes(db_path: Path) -> None:
 
 
 # -- resumable embedding through the service, with the real model -----------------------------------------
+@pytest.mark.slow
 def test_ingest_without_embedding_then_resume(make_service, tmp_path: Path) -> None:
     path = tmp_path / "digest-2026-11-16.txt"
-    path.write_text(digest(STORIES), encoding="utf-8")
+    path.write_text(digest(SHORT_STORIES), encoding="utf-8")
     svc = make_service()
     report = svc.ingest([str(path)], embed=False)
     assert len(report.added) == 3 and report.embedded == 0
@@ -166,9 +159,10 @@ def test_ingest_without_embedding_then_resume(make_service, tmp_path: Path) -> N
     assert svc.stats().articles == 3 and svc.stats().chunks == stats.chunks
 
 
+@pytest.mark.slow
 def test_interrupted_embedding_resumes_where_it_stopped(make_service, tmp_path: Path) -> None:
     path = tmp_path / "digest-2026-11-16.txt"
-    path.write_text(digest(STORIES), encoding="utf-8")
+    path.write_text(digest(SHORT_STORIES), encoding="utf-8")
     svc = make_service(embed_batch=2)
     svc.ingest([str(path)], embed=False)
     total = svc.stats().chunks
@@ -188,6 +182,7 @@ def test_interrupted_embedding_resumes_where_it_stopped(make_service, tmp_path: 
     assert svc.stats().pending == 0
 
 
+@pytest.mark.slow
 def test_reingest_of_sample_digest_is_unchanged(sample_copy, sample_dir: Path) -> None:
     before = sample_copy.stats()
     path = sample_dir / "digest-2026-11-02.txt"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from communique.answer.events import AnswerEvent
 from communique.answer.evidence import Evidence, gather
-from communique.answer.extractive import Draft, compose
+from communique.answer.extractive import Draft, compose  # noqa: F401  (Draft: the type draft_answer returns)
 from communique.answer.followups import suggest
 from communique.answer.question import Question, analyse
 from communique.models import Answer, Filters

@@ -78,6 +78,11 @@ def stems_of(text: str) -> set[str]:
     return {stem(w) for w in words(_COMPOUND.sub(r"\1\2", text))}
 
 
+def cognates_of(text: str) -> set[str]:
+    """Six-letter prefixes of long words: 'verificación' meets 'verification', 'introducir' 'introduce'."""
+    return {fold(w)[:6] for w in words(text) if len(w) >= 6}
+
+
 def type_bonus(kind: str, sentence: str, question: Question) -> float:
     """Does the sentence hold the kind of thing the question asks for (a number, a name, a date…)?"""
     if kind == "count":
@@ -115,7 +120,7 @@ def gather(
     if as_of:  # prefer the news of the days before `as_of`
         published = {h.article_id: h.published for h in (*text_hits, *vec_hits)}
         fused = sorted(
-            ((a, s * (0.4 + 0.6 * recency_weight(published.get(a), as_of, half_life_days=21))) for a, s in fused),
+            ((a, s * (0.15 + 0.85 * recency_weight(published.get(a), as_of, half_life_days=10))) for a, s in fused),
             key=lambda kv: -kv[1],
         )
     candidates: list[Candidate] = []
@@ -128,6 +133,8 @@ def gather(
 
 def score(question: Question, candidates: list[Candidate]) -> Evidence:
     terms = [stem(t) for t in question.terms]
+    if not question.is_english:  # match a French/Spanish/German question's cognates in English text
+        terms += [p for p in cognates_of(" ".join(question.terms)) if p not in terms]
     context = [stem(t) for t in question.context_terms if stem(t) not in terms]
     anchors = question.hard_anchors
     n = max(1, len(candidates))
@@ -135,6 +142,8 @@ def score(question: Question, candidates: list[Candidate]) -> Evidence:
     for c in candidates:
         c.folded = fold(c.article.title + "\n" + c.article.text)
         present = stems_of(c.article.title + " " + c.article.text)
+        if not question.is_english:
+            present |= cognates_of(c.article.title + " " + c.article.text)
         for t in set(terms + context):
             if t in present:
                 df[t] = df.get(t, 0) + 1
@@ -154,6 +163,9 @@ def score(question: Question, candidates: list[Candidate]) -> Evidence:
         spans = sentence_spans(c.article.text)
         stems_per = [stems_of(c.article.text[a:b]) for a, b in spans]
         title_stems = stems_of(c.article.title)
+        if not question.is_english:
+            stems_per = [st | cognates_of(c.article.text[a:b]) for st, (a, b) in zip(stems_per, spans, strict=True)]
+            title_stems |= cognates_of(c.article.title)
         prior = 1.0 / (1.0 + 0.35 * c.rank)
         focus = stem(question.focus) if question.focus else None
         synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ())

@@ -16,8 +16,21 @@ from communique.answer.question import Question, contains_anchor, fold, stem
 
 MIN_OWN = 0.22  # share of the question's weighted terms the best sentence must contain…
 MIN_WINDOW = 0.40  # …or its window of neighbours and title
+# Asked-for attributes that an article states in so many words when it states them at all: if none of
+# these words is near the best sentence, the article does not say ("Who is the chief executive…").
+ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "fine": ("fine", "fined", "penalty", "penalties"), "penalty": ("fine", "fined", "penalty"),
+    "cost": ("cost", "costs", "costing", "price", "priced", "charge", "charges", "fee", "€", "$", "£"),
+    "price": ("price", "priced", "cost", "costs", "charge", "fee", "€", "$", "£"),
+    "charge": ("charge", "charges", "price", "fee", "cost"), "fee": ("fee", "fees", "charge", "price"),
+    "salary": ("salary", "salaries", "paid", "pay"), "budget": ("budget", "budgeted", "funding", "allocated"),
+    "chief": ("chief executive", "ceo", "chief"), "ceo": ("chief executive", "ceo"),
+    "theme": ("theme", "motto", "slogan"), "deadline": ("deadline", "by ", "until", "within"),
+    "revenue": ("revenue", "sales", "turnover"), "profit": ("profit", "earnings", "net income"),
+    "population": ("population", "inhabitants", "residents"), "age": ("age", "aged", "years old"),
+}
 _NUM = re.compile(r"\d[\d,.]*")
-_STORY_WORDS = {"story", "stori", "involve", "report", "happen", "article", "new"}
+_STORY_WORDS = {"story", "stori", "involve", "report", "happen", "article", "new", "mention", "feature", "cover"}
 
 
 @dataclass
@@ -45,13 +58,20 @@ def supporting(evidence: Evidence) -> list[Candidate]:
         anchors = [a for a in anchors if any(contains_anchor(c.folded, a) for c in evidence.candidates)]
     if not anchors:
         return list(evidence.candidates)
-    allowed_missing = 1 if len(anchors) >= 3 else 0
+    allowed_missing = (len(anchors) - 1) // 2  # one of three, two of five: a long question may paraphrase
     out = []
     for c in evidence.candidates:
         missing = sum(not contains_anchor(c.folded, a) for a in anchors)
         if missing <= allowed_missing:
             out.append(c)
     return out
+
+
+def _mentions_attribute(c: Candidate, s: Sentence, words: tuple[str, ...]) -> bool:
+    ordered = sorted(c.sentences, key=lambda x: x.start)
+    i = ordered.index(s)
+    window = " ".join(x.text for x in ordered[max(0, i - 1): i + 2]).lower()
+    return any(w in window for w in words)
 
 
 def _best(c: Candidate) -> Sentence | None:
@@ -82,6 +102,8 @@ def compose(evidence: Evidence) -> Draft:
     best, best_c = ranked[0]
     if best.own < MIN_OWN and best.window < MIN_WINDOW and q.is_english:
         return refusal(q, evidence.candidates)
+    if q.focus in ATTRIBUTES and not _mentions_attribute(best_c, best, ATTRIBUTES[q.focus]):
+        return refusal(q, evidence.candidates)
     book = CitationBook()
     if q.kind == "stories":
         return _stories(q, support, book, evidence.weights)
@@ -91,7 +113,10 @@ def compose(evidence: Evidence) -> Draft:
     # A second sentence of the same article when it answers nearly as well (the name of the thing
     # often comes in the sentence after the one that matches the question best).
     runner_up = max((s for s in best_c.sentences if s is not best), key=lambda s: s.score, default=None)
+    focus = stem(q.focus) if q.focus else None
+    focus_missing = focus is not None and focus not in best.terms
     if runner_up is not None and (runner_up.score >= 0.8 * best.score or (
+            focus_missing and focus in runner_up.terms and runner_up.score >= 0.5 * best.score) or (
             abs(best_c.sentences.index(runner_up) - best_c.sentences.index(best)) == 1
             and runner_up.score >= 0.65 * best.score)):
         chosen.append(runner_up)

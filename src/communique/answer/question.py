@@ -116,15 +116,18 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
             fold(base) not in _QUESTION_WORDS and not (i == 0 and fold(base) in STOPWORDS)
         if is_name:
             phrase.append(base)
-        if phrase and (not is_name or clean != base):
+        if phrase and (not is_name or clean != base or tok.endswith(("'", "’"))):
             anchors.append(" ".join(phrase))
             phrase = []
     if phrase:
         anchors.append(" ".join(phrase))
-    if hard_only and anchors and tokens and anchors[0] == re.sub(r"['’]s$", "", tokens[0].strip(".'’-")):
-        first = anchors[0]
-        if not (first.isupper() or any(c.isdigit() for c in first)):
-            anchors = anchors[1:]
+    if hard_only:
+        if anchors and tokens and anchors[0] == re.sub(r"['’]s$", "", tokens[0].strip(".'’-")):
+            first = anchors[0]
+            if not (first.isupper() or any(c.isdigit() for c in first)):
+                anchors = anchors[1:]
+        # Figures are paraphrased ("380,000" / "nearly 400,000" / "13th"): they guide, never veto.
+        anchors = [a for a in anchors if not any(ch.isdigit() for ch in a)]
     seen: dict[str, None] = {}
     for a in anchors:
         if len(a) > 1 or a.isdigit():
@@ -149,6 +152,11 @@ def contains_anchor(folded_text: str, anchor: str) -> bool:
         if _has_phrase(folded_text, variant):
             return True
         tokens = variant.split()
+        if len(tokens) == 1 and len(variant) >= 7:  # Canadian → Canada, Lithuanian → Lithuania, Japanese → Japan
+            for ending in ("ian", "ean", "ese", "ish", "an"):
+                root = re.escape(variant[: -len(ending)])
+                if variant.endswith(ending) and re.search(r"(?<!\w)" + root + r"[a-z]{0,2}(?!\w)", folded_text):
+                    return True
         if len(tokens) >= 4:  # "SAP EU AI Cloud" is found as "SAP … the EU AI Cloud"
             need = -(-3 * len(tokens) // 4)
             subs = [" ".join(tokens[i:i + need]) for i in range(len(tokens) - need + 1)]
@@ -169,7 +177,10 @@ _AUX = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "
 def find_focus(text: str) -> str | None:
     """The noun after which/what ("which highly infectious disease" → disease; "what is the name of" → name)."""
     t = fold(text)
-    m = re.search(r"\b(?:which|what)\s+(?:is|was|are|were)\s+the\s+(\w+)\b", t)
+    m = re.search(r"\b(?:which|what|who)\s+(?:is|was|are|were)\s+the\s+(\w+)\b", t)
+    if m:
+        return m.group(1)
+    m = re.search(r"\bhow much (?:[\w'’-]+\s+){1,6}?(cost|worth|pay|paid|charge|earn|raise|spend|spent)\w*\b", t)
     if m:
         return m.group(1)
     m = re.search(r"\b(?:which|what)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", t)

@@ -6,22 +6,32 @@ sentence later. Paragraph ends are preferred break points once a chunk is big en
 
 from __future__ import annotations
 
+import re
+
 from communique.models import Article, Chunk
 from communique.text import approx_tokens, sentence_spans
 
 
 def _split_long(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int]]:
-    """Word windows for a 'sentence' too long for one chunk (tables, run-on scraped text)."""
-    spans, pos = [], start
-    words_per = max(20, int(max_tokens / 1.4))
+    """Windows of whole words for a 'sentence' too long for one chunk (tables, run-on scraped text).
+
+    Sized with the same measure as everything else (`approx_tokens`), so no window exceeds the budget.
+    """
+    spans: list[tuple[int, int]] = []
+    pos = start
     while pos < end:
-        cut, count = pos, 0
-        while cut < end and count < words_per:
-            nxt = text.find(" ", cut + 1)
-            cut = end if nxt == -1 or nxt > end else nxt
-            count += 1
-        spans.append((pos, cut))
-        pos = cut + 1 if cut < end else end
+        cut, last_ok = pos, pos
+        for m in re.finditer(r"\S+", text[pos:end]):
+            cut = pos + m.end()
+            if approx_tokens(text[pos:cut]) > max_tokens:
+                break
+            last_ok = cut
+        if last_ok == pos:  # one enormous "word": cut it by characters
+            last_ok = min(end, pos + max_tokens * 3)
+        spans.append((pos, last_ok))
+        pos = last_ok
+        while pos < end and text[pos].isspace():
+            pos += 1
     return spans
 
 
@@ -32,7 +42,7 @@ def chunk_article(article: Article, target_tokens: int = 180) -> list[Chunk]:
     for a, b in sentence_spans(text):
         n = approx_tokens(text[a:b])
         if n > max_tokens:
-            sentences.extend((x, y, approx_tokens(text[x:y])) for x, y in _split_long(text, a, b, target_tokens))
+            sentences.extend((x, y, approx_tokens(text[x:y])) for x, y in _split_long(text, a, b, max_tokens))
         else:
             sentences.append((a, b, n))
     chunks: list[Chunk] = []

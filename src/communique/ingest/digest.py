@@ -7,6 +7,7 @@ Diplo chatbot!") is boilerplate that separates articles; it comes in many spelli
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -16,7 +17,8 @@ from communique.models import Article
 from communique.text import clean_whitespace
 
 _CTA = re.compile(
-    r"^(would you like to (learn|know|read|find out) more\b.*|.*\bask our\b.{0,40}\bchat ?bot\b\W*)$",
+    r"^(would you like to (learn|know|read|find out) more\b.{0,120}\b(chat ?bot|ask us|ask our)\b\W*"
+    r"|(if so,? )?ask our\b.{0,40}\bchat ?bot\b\W*)$",
     re.IGNORECASE,
 )
 
@@ -37,6 +39,7 @@ def parse_digest(
         else:
             blocks[-1].append(raw)
     n = 0
+    seen_titles: dict[str, int] = {}
     for block in blocks:
         lines = [ln for ln in block if ln]
         if not lines:
@@ -49,7 +52,10 @@ def parse_digest(
         if len(title) > 300:
             yield Item(f"{origin}#{n}", error=f"article {n} does not start with a title line")
             continue
-        yield Item(
-            f"{origin}#{n}",
-            Article(title=title, text="\n\n".join(body_lines), published=published, source=source, digest=digest),
-        )
+        article = Article(title=title, text="\n\n".join(body_lines), published=published, source=source,
+                          digest=digest)
+        seen_titles[title] = seen_titles.get(title, 0) + 1
+        if seen_titles[title] > 1:  # two "In brief" items in one issue are two articles
+            key = f"{digest or origin}|{title}|{seen_titles[title]}"
+            article.id = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+        yield Item(f"{origin}#{n}", article)

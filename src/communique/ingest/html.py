@@ -12,7 +12,9 @@ def parse_html(html: bytes | str, origin: str, url: str | None = None) -> Item:
     import trafilatura
 
     try:
-        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+        # No extensive date search: a year in the body ("since 2024") is not the publication date.
+        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                          date_extraction_params={"extensive_search": False, "original_date": True})
     except Exception as exc:  # trafilatura raises assorted parser errors on broken markup
         return Item(origin, error=f"unreadable HTML: {exc}")
     if doc is None:

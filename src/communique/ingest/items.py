@@ -50,6 +50,10 @@ def parse_date(value: object) -> date | None:
     try:
         from dateutil import parser
 
-        return parser.parse(text).date()
+        # Parse twice with different defaults: a part missing from the text (no day, no year) shows up
+        # as a difference, and a date with missing parts is not a date we may invent.
+        one = parser.parse(text, default=datetime(1900, 1, 1))
+        two = parser.parse(text, default=datetime(1901, 2, 2))
     except (ValueError, OverflowError, TypeError):
         return None
+    return one.date() if one.date() == two.date() else None

@@ -105,10 +105,15 @@ async def chat_completions(body: ChatRequest, request: Request):
     async def chunks():
         yield _chunk(base, {"role": "assistant", "content": ""})
         event = first
+        held = ""  # trailing whitespace of a piece waits for the next one: the text ends exactly as answered
         try:
             while True:
                 if event.kind == "delta":
-                    yield _chunk(base, {"content": event.data})
+                    text = held + event.data
+                    piece = text.rstrip()
+                    held = text[len(piece):]
+                    if piece:
+                        yield _chunk(base, {"content": piece})
                 elif event.kind == "answer":
                     metrics.observe_answer(event.data.refused)
                     block = sources_block(event.data)

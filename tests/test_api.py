@@ -219,6 +219,11 @@ def test_ask_bad_json_is_400(client: TestClient) -> None:
     assert_error(r, 400, "bad_input")
 
 
+def test_ask_body_that_is_not_json(client: TestClient) -> None:
+    r = client.post("/api/ask", content=b'{"question": "hi"}', headers={"Content-Type": "text/plain"})
+    assert "Content-Type: application/json" in assert_error(r, 422, "unprocessable")["message"]
+
+
 def test_ask_empty_question_is_400(client: TestClient) -> None:
     assert_error(client.post("/api/ask", json={"question": "   "}), 400, "bad_input")
 

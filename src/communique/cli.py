@@ -265,6 +265,24 @@ def serve(
     run(svc, host or svc.settings.host, port or svc.settings.port)
 
 
+@app.command()
+def migrate(
+    source: Annotated[str, typer.Option("--from", help="Store to copy from: sqlite:PATH or milvus:URI.")],
+    target: Annotated[str, typer.Option("--to", help="Store to copy into: sqlite:PATH or milvus:URI.")],
+    batch: Annotated[int, typer.Option(min=1, max=200, help="Articles read per page.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Copy articles, chunks and vectors from one store to another, without re-embedding."""
+    from communique.store.migrate import migrate_specs
+
+    def progress(report, total: int) -> None:
+        if not as_json and sys.stderr.isatty():
+            typer.echo(f"\r{report.articles}/{total} articles", err=True, nl=report.articles >= total)
+
+    report = migrate_specs(source, target, service().settings, batch=batch, on_page=progress)
+    typer.echo(json.dumps(report.to_dict()) if as_json else report.summary())
+
+
 def main() -> None:
     from communique.errors import CommuniqueError
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     )
     milvus_token: SecretStr | None = Field(None, description="Token for a Milvus server, if it needs one.")
     milvus_collection: str = Field("communique_chunks", description="Milvus collection name.")
+    milvus_meta_db: Path | None = Field(
+        None, description="SQLite file of articles beside a Milvus store (default: next to the collection or db)."
+    )
     ann_threshold: int = Field(
         200_000, description="Above this many vectors the SQLite store searches an ANN index instead of exact."
     )

@@ -147,13 +147,17 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     mine = _numbers(best.text) - _numbers(q.text)
     if not mine:
         return None
+    anchor_stems = {stem(w) for a in q.hard_anchors for w in a.split()}
+    if q.counted:
+        anchor_stems.add(stem(q.counted))
     others = sorted(((s, c) for c in evidence.candidates if c is not best_c and c.support >= 0.5
-                     and (s := _best(c))), key=lambda sc: -sc[0].score)
+                     and (s := _best(c))), key=lambda sc: -sc[0].own)
     for s, c in others[:4]:
         theirs = _numbers(s.text) - _numbers(q.text)
         if not theirs or theirs & mine:
             continue
-        if s.own >= 0.7 * best.own:
+        # The same claim about the same thing: only a place or name may be worded differently.
+        if s.own >= 0.7 * best.own and (best.terms - s.terms) <= anchor_stems:
             return s, c
     return None
 

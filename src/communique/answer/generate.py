@@ -79,7 +79,7 @@ class LlamaGenerator:
         with self._lock:
             model = self._model()
             for part in model.create_completion(prompt.completion, max_tokens=max_tokens, temperature=0.0,
-                                                stream=True, stop=["\n\n", "\nQuestion:", "\nSources:"]):
+                                                stream=True, stop=["\n", "Question:", "Sources:"]):
                 yield part["choices"][0]["text"]
 
 

@@ -56,6 +56,7 @@ class Question:
     language: str | None = None
     retrieval_query: str = ""
     focus: str | None = None  # the noun a which/what question asks for: "minister", "theme", "disease"
+    counted: str | None = None  # the noun a how-many question counts: "countries" (paraphrased as "states")
 
     @property
     def is_english(self) -> bool:
@@ -68,13 +69,20 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
 
 
+_SAME = {"nation": "country", "nations": "country", "countries": "country", "firm": "company", "firms": "company",
+         "companies": "company"}
+
+
 def stem(word: str) -> str:
-    """A light English stemmer: enough to match 'restricted'/'restricting'/'restricts'."""
+    """A light English stemmer: enough to match 'restricted'/'restricting'/'restricts', 'nations'/'countries'."""
     w = fold(word)
-    for suffix in ("ications", "ation", "ations", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
+    w = _SAME.get(w, w)
+    for suffix in ("ications", "ication", "ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
         if len(w) > len(suffix) + 3 and w.endswith(suffix):
-            return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return w
+            w = w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    # ratified / ratifies / ratification → ratif; applied / application → appl
+    return w[:-1] if len(w) > 5 and w.endswith(("i", "y")) and not w.endswith(("ay", "ey", "oy")) else w
 
 
 def classify(text: str) -> str:
@@ -106,7 +114,7 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
     With `hard_only`, a lone capitalised first word is left out: "Fresh vegetables…" starts with a
     capital because it starts the sentence, so it cannot decide a refusal.
     """
-    tokens = re.findall(r"[\w'’.-]+", text)
+    tokens = re.findall(r"[\w'’.-]+|[–—/&]", text)  # a dash or slash between names separates them
     anchors: list[str] = []
     phrase: list[str] = []
     for i, tok in enumerate(tokens):
@@ -206,6 +214,8 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
         text=text.strip(), kind=classify(text), terms=keywords(text), anchors=find_anchors(text),
         language=detect_language(text), hard_anchors=find_anchors(text, hard_only=True), focus=find_focus(text),
     )
+    m = re.search(r"\bhow many ([\w-]+)", fold(text))
+    q.counted = m.group(1) if m else None
     q.retrieval_query = q.text
     if is_followup(text, history):
         previous = [t["content"] for t in history if t.get("role", "user") == "user" and t.get("content")][-2:]

@@ -154,6 +154,9 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "bad_input", "the request body is not valid JSON")
+    if [tuple(e.get("loc", ())) for e in errors] == [("body",)] and "json" not in request.headers.get(
+            "content-type", ""):
+        return error_response(422, "unprocessable", "send the body as JSON, with Content-Type: application/json")
     details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in errors]
     message = "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in details[:5]) or "invalid request"
     return error_response(422, "unprocessable", message, details=details)

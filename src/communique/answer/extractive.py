@@ -78,8 +78,13 @@ def _best(c: Candidate) -> Sentence | None:
     return max(c.sentences, key=lambda s: s.score, default=None)
 
 
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_DATE_NUMBER = re.compile(rf"\b\d{{1,2}}\s+{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
+
+
 def _numbers(text: str) -> set[str]:
-    return {n.rstrip(".,") for n in _NUM.findall(text)}
+    """The figures of a sentence, leaving out dates and years (two reports of one event share its date)."""
+    return {n.rstrip(".,") for n in _NUM.findall(_DATE_NUMBER.sub(" ", text))}
 
 
 def _sentence(s: Sentence, book: CitationBook) -> str:

@@ -9,6 +9,7 @@ sentence (see verify.py) before a reader sees it; if nothing survives, the extra
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class LlamaGenerator:
         self.model_path, self.threads, self.context = model_path, threads, context
 
     def _model(self):
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see embed/e5.py: spinning OpenMP threads
         try:
             from llama_cpp import Llama
         except ImportError as exc:

@@ -142,7 +142,7 @@ def test_verification_keeps_supported_sentences_and_drops_invented_ones() -> Non
     out = list(stream.feed("IQM has delivered 21 quantum systems to 13 customers [1]. IQM has delivered 100 "))
     out += list(stream.feed("systems to IBM [2]. "))
     out += list(stream.close())
-    assert out == ["IQM has delivered 21 quantum systems to 13 customers [1]"]
+    assert out == ["IQM has delivered 21 quantum systems to 13 customers. [1]"]
     assert stream.rejected and "100" in stream.rejected[0]
     draft = stream.draft([])
     assert draft.book.citations()[0].quote == "Founded in 2018, IQM has delivered 21 quantum systems to 13 customers."

@@ -46,18 +46,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def llama_server(model_path: str) -> Iterator[str]:
+def llama_server(model_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("wb")  # a file, not a pipe: llama.cpp logs enough to fill a pipe and block
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1", "--port", str(port),
          "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "gemma"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited: {proc.stderr.read().decode()[-2000:]}")
+            pytest.fail(f"llama_cpp.server exited: {log_path.read_text(errors='replace')[-2000:]}")
         try:
             if httpx.get(f"{base}/models", timeout=2).status_code == 200:
                 break
@@ -69,6 +71,7 @@ def llama_server(model_path: str) -> Iterator[str]:
     yield base
     proc.terminate()
     proc.wait(timeout=30)
+    log.close()
 
 
 def test_local_gemma_answer_is_verified_and_cited(sample_db_file) -> None:

@@ -105,11 +105,16 @@ def compose(evidence: Evidence) -> Draft:
     if not ranked:
         return refusal(q, evidence.candidates)
     best, best_c = ranked[0]
-    if best.own < MIN_OWN and best.window < MIN_WINDOW and q.is_english:
+    scoped = len(evidence.candidates) == 1  # "Ask about this article": the reader chose the source
+    if q.kind == "summary" and (scoped or best.window >= MIN_WINDOW or not q.terms):
+        return _summary(best_c, CitationBook(), support)
+    if best.own < MIN_OWN and best.window < MIN_WINDOW and q.is_english and not scoped:
         return refusal(q, evidence.candidates)
     if q.focus in ATTRIBUTES and not _mentions_attribute(best_c, best, ATTRIBUTES[q.focus]):
         return refusal(q, evidence.candidates)
     book = CitationBook()
+    if q.kind == "summary":
+        return _summary(best_c, book, support)
     if q.kind == "stories":
         return _stories(q, support, book, evidence.weights)
     if q.kind == "list":
@@ -186,6 +191,18 @@ def _list(ranked, book: CitationBook, support: list[Candidate]) -> Draft:
             chosen.append(s)
     chosen.sort(key=lambda s: (ranked.index(next(x for x in ranked if x[1] is s.candidate)), s.start))
     return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
+
+
+def _summary(c: Candidate, book: CitationBook, support: list[Candidate]) -> Draft:
+    """The lead of a news article is its summary: the first two or three sentences, cited."""
+    ordered = sorted(c.sentences, key=lambda s: s.start)
+    lead, words = [], 0
+    for s in ordered:
+        lead.append(s)
+        words += len(s.text.split())
+        if len(lead) >= 3 or words >= 60:
+            break
+    return Draft(" ".join(_sentence(s, book) for s in lead), False, book, support)
 
 
 def _names(text: str) -> list[str]:

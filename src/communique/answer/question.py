@@ -87,6 +87,10 @@ def stem(word: str) -> str:
 
 def classify(text: str) -> str:
     t = fold(text).strip()
+    if re.search(r"\b(summari[sz]e|summary|overview|key points|main points|tl;?dr|gist)\b"
+                 r"|\bwhat('s| is| was) (this|that|it|the article|the story) about\b|^tell me (more )?about\b"
+                 r"|\bresume\b|\bde quoi\b|\bworum geht\b|\bde qué trata\b", t):
+        return "summary"
     if re.search(r"\b(which|what) (stories|articles|news|reports|items)\b|\bstories (about|involving|on|mention)"
                  r"|\bwhat .*\b(are|were|have been) reported\b|\bwhat (happened|is happening|news)\b", t):
         return "stories"
@@ -135,7 +139,7 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
             if not (first.isupper() or any(c.isdigit() for c in first)):
                 anchors = anchors[1:]
         # Figures are paraphrased ("380,000" / "nearly 400,000" / "13th"): they guide, never veto.
-        anchors = [a for a in anchors if not any(ch.isdigit() for ch in a)]
+        anchors = [a for a in anchors if not (any(ch.isdigit() for ch in a) and not any(ch.isupper() for ch in a))]
     seen: dict[str, None] = {}
     for a in anchors:
         if len(a) > 1 or a.isdigit():

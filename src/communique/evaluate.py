@@ -41,6 +41,7 @@ class Judgement:
     why: str
     ms: float
     answer: str = ""
+    first_ms: float | None = None  # time to the first streamed piece of the answer
 
 
 def judge(q: dict, resp: dict) -> tuple[bool, float | None, str]:
@@ -98,10 +99,15 @@ class Report:
             out[j.type] = (ok + j.ok, n + 1)
         return out
 
+    def first_token_p50(self) -> float | None:
+        values = sorted(j.first_ms for j in self.judgements if j.first_ms is not None)
+        return values[len(values) // 2] if values else None
+
     def summary(self) -> str:
+        first = self.first_token_p50()
         return (f"SCORE accuracy={self.accuracy:.2f} citation_precision={self.citation_precision:.2f} "
                 f"refusal={self.refusal:.2f} p50_ms={self.percentile(0.5):.0f} p95_ms={self.percentile(0.95):.0f} "
-                f"n={len(self.judgements)}")
+                + (f"first_token_p50_ms={first:.0f} " if first is not None else "") + f"n={len(self.judgements)}")
 
 
 def load_questions(path: str | Path) -> list[dict]:
@@ -130,7 +136,7 @@ def run(service, questions: list[dict], on_result: Callable[[Judgement], None] |
         except Exception as exc:  # a failing question is a failed question, not a failed run
             resp, ok, precision, why = {}, False, None, f"error: {exc.__class__.__name__}: {exc}"
         j = Judgement(q.get("id", "?"), q["type"], ok, precision, why, (time.perf_counter() - t0) * 1000,
-                      resp.get("answer", ""))
+                      resp.get("answer", ""), resp.get("timings_ms", {}).get("first_delta"))
         report.judgements.append(j)
         if on_result:
             on_result(j)

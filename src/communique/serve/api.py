@@ -309,7 +309,7 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
         yield
 
     app = FastAPI(
-        title="Communique", version="0.1.0", lifespan=lifespan,
+        title="Communique", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
         description="Grounded, cited answers over your own news articles. Errors are "
                     '`{"error": {"code", "message"}}` with a 4xx/5xx status. See docs/api.md.',
     )
@@ -321,4 +321,22 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     app.include_router(openai_compat.router)
     app.include_router(web.router)
     web.mount_static(app)
+    _mount_docs(app)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI from the `swagger-ui-bundle` package: the API docs work offline too (no CDN)."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title="Communique API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js", swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )

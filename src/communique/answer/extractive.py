@@ -140,6 +140,10 @@ def compose(evidence: Evidence) -> Draft:
                 f"{marker(n1)} “{other_c.article.title}” ({_date(other_c)}) says: {other.text.strip()} {marker(n2)}")
         return Draft(text, False, book, support)
     text = " ".join(_sentence(s, book) for s in chosen)
+    if q.kind == "person":
+        name = person_named(q, chosen, best_c)
+        if name:
+            text = f"{name}: {text}"
     if not q.is_english:  # the sources are quoted as written; the headline helps a reader of another language
         text = f"“{best_c.article.title}”: {text}"
     return Draft(text, False, book, support)
@@ -191,6 +195,33 @@ def _list(ranked, book: CitationBook, support: list[Candidate]) -> Draft:
             chosen.append(s)
     chosen.sort(key=lambda s: (ranked.index(next(x for x in ranked if x[1] is s.candidate)), s.start))
     return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
+
+
+_PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|del|bin|al|[A-Z][\w’'-]+))*")
+
+
+def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | None:
+    """The full name of the person a who-question asks for, when the answer sentence names one.
+
+    News names a person in full once, then by surname ("LeBron James … James said"): a surname alone is
+    completed from the article.
+    """
+    asked = fold(q.text + " " + " ".join(q.context_terms))
+    for s in chosen:
+        for m in _PERSON.finditer(s.text):
+            name = m.group(0)
+            if m.start() == 0 and " " not in name:  # a capitalised first word is no evidence of a name
+                continue
+            if fold(name) in asked or any(fold(w) in asked for w in name.split()):
+                continue
+            if " " not in name:
+                full = re.search(r"\b[A-Z][\w’'-]+\s+" + re.escape(name) + r"\b", c.article.text)
+                if not full:
+                    continue
+                name = full.group(0)
+            if len(name.split()) <= 4:
+                return name
+    return None
 
 
 def _summary(c: Candidate, book: CitationBook, support: list[Candidate]) -> Draft:

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from communique.answer.question import Question, contains_anchor, fold, stem
 from communique.models import Article, Filters
@@ -131,6 +132,33 @@ def gather(
     return score(question, candidates)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What scoring needs from an article, independent of the question: computed once per text."""
+
+    folded: str
+    present: frozenset[str]
+    spans: tuple[tuple[int, int], ...]
+    stems_per: tuple[frozenset[str], ...]
+    title_stems: frozenset[str]
+    cognates_per: tuple[frozenset[str], ...]
+    title_cognates: frozenset[str]
+
+
+@lru_cache(maxsize=4096)
+def prepare(title: str, text: str) -> Prepared:
+    spans = tuple(sentence_spans(text))
+    return Prepared(
+        folded=fold(title + "\n" + text),
+        present=frozenset(stems_of(title + " " + text)),
+        spans=spans,
+        stems_per=tuple(frozenset(stems_of(text[a:b])) for a, b in spans),
+        title_stems=frozenset(stems_of(title)),
+        cognates_per=tuple(frozenset(cognates_of(text[a:b])) for a, b in spans),
+        title_cognates=frozenset(cognates_of(title)),
+    )
+
+
 def score(question: Question, candidates: list[Candidate]) -> Evidence:
     terms = [stem(t) for t in question.terms]
     if not question.is_english:  # match a French/Spanish/German question's cognates in English text
@@ -139,11 +167,13 @@ def score(question: Question, candidates: list[Candidate]) -> Evidence:
     anchors = question.hard_anchors
     n = max(1, len(candidates))
     df: dict[str, int] = {}
+    prepared = {id(c): prepare(c.article.title, c.article.text) for c in candidates}
     for c in candidates:
-        c.folded = fold(c.article.title + "\n" + c.article.text)
-        present = stems_of(c.article.title + " " + c.article.text)
+        p = prepared[id(c)]
+        c.folded = p.folded
+        present = p.present
         if not question.is_english:
-            present |= cognates_of(c.article.title + " " + c.article.text)
+            present = present | frozenset().union(p.title_cognates, *p.cognates_per)
         for t in set(terms + context):
             if t in present:
                 df[t] = df.get(t, 0) + 1
@@ -160,12 +190,13 @@ def score(question: Question, candidates: list[Candidate]) -> Evidence:
         weights[stem(question.focus)] *= 2.0
     total = sum(weights.values()) or 1.0
     for c in candidates:
-        spans = sentence_spans(c.article.text)
-        stems_per = [stems_of(c.article.text[a:b]) for a, b in spans]
-        title_stems = stems_of(c.article.title)
+        p = prepared[id(c)]
+        spans = p.spans
+        stems_per = [set(st) for st in p.stems_per]
+        title_stems = set(p.title_stems)
         if not question.is_english:
-            stems_per = [st | cognates_of(c.article.text[a:b]) for st, (a, b) in zip(stems_per, spans, strict=True)]
-            title_stems |= cognates_of(c.article.title)
+            stems_per = [st | cg for st, cg in zip(stems_per, p.cognates_per, strict=True)]
+            title_stems |= p.title_cognates
         prior = 1.0 / (1.0 + 0.35 * c.rank)
         focus = stem(question.focus) if question.focus else None
         synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ())

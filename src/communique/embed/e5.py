@@ -25,6 +25,7 @@ class E5Embedder:
         self._threads = threads
         self._model = None
         self._lock = threading.Lock()
+        self._queries: dict[str, np.ndarray] = {}
 
     def _load(self):
         if self._model is None:
@@ -41,8 +42,17 @@ class E5Embedder:
             return np.asarray(self._load().passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_query(self, text: str) -> np.ndarray:
+        """Cached: readers ask the same suggested follow-ups and popular questions again and again."""
+        cached = self._queries.get(text)
+        if cached is not None:
+            return cached
         with self._lock:
-            return np.asarray(self._load().query(text), dtype=np.float32)
+            vector = np.asarray(self._load().query(text), dtype=np.float32)
+        vector.setflags(write=False)
+        if len(self._queries) >= 2048:
+            self._queries.pop(next(iter(self._queries)))
+        self._queries[text] = vector
+        return vector
 
     def token_count(self, text: str) -> int:
         with self._lock:

@@ -136,7 +136,8 @@ def run(service, questions: list[dict], on_result: Callable[[Judgement], None] |
         except Exception as exc:  # a failing question is a failed question, not a failed run
             resp, ok, precision, why = {}, False, None, f"error: {exc.__class__.__name__}: {exc}"
         j = Judgement(q.get("id", "?"), q["type"], ok, precision, why, (time.perf_counter() - t0) * 1000,
-                      resp.get("answer", ""), resp.get("timings_ms", {}).get("first_delta"))
+                      resp.get("answer", ""),
+                      resp.get("timings_ms", {}).get("first_token", resp.get("timings_ms", {}).get("first_delta")))
         report.judgements.append(j)
         if on_result:
             on_result(j)

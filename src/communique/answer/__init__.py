@@ -106,4 +106,6 @@ def answer_events(
         timings_ms={"retrieve": (t_retrieve - t0) * 1000, "generate": (t_answer - t_retrieve) * 1000,
                     "first_delta": ((t_first or t_answer) - t0) * 1000, "total": (time.perf_counter() - t0) * 1000},
     )
+    if draft.model_first_token_ms is not None:  # retrieval + prompt processing + the model's first token
+        answer.timings_ms["first_token"] = (t_retrieve - t0) * 1000 + draft.model_first_token_ms
     yield AnswerEvent("answer", answer)

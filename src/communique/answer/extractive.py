@@ -41,6 +41,7 @@ class Draft:
     refused: bool
     book: CitationBook
     support: list[Candidate]
+    model_first_token_ms: float | None = None  # when a model wrote it: its first token, from the request
 
 
 def refusal(question: Question, near: list[Candidate]) -> Draft:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
@@ -165,8 +166,10 @@ def generate_verified(service: Communique, question: Question, evidence: Evidenc
         return fallback
     generator = make_generator(service.settings)
     verified = VerifiedStream(passages, question)
+    t0, first = time.perf_counter(), None
     try:
         for piece in generator.stream(build_prompt(question, passages), service.settings.llm_max_tokens):
+            first = first if first is not None else (time.perf_counter() - t0) * 1000
             for sentence in verified.feed(piece):
                 yield AnswerEvent("delta", sentence + " ")
         for sentence in verified.close():
@@ -175,4 +178,7 @@ def generate_verified(service: Communique, question: Question, evidence: Evidenc
         if not verified.accepted:
             return fallback
     draft = verified.draft(fallback.support)
-    return draft if draft is not None else fallback
+    if draft is None:
+        return fallback
+    draft.model_first_token_ms = first
+    return draft

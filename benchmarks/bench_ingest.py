@@ -58,11 +58,18 @@ def run_cli(db: Path, args: list[str], cwd: Path) -> tuple[float, dict, str]:
     return wall, report, proc.stderr
 
 
-def service(db: Path):
+def service(db: Path, own_embedder: bool = False):
+    """A service on `db`; with `own_embedder`, an embedder of its own (an empty query cache) instead of the
+    process-wide one."""
     from communique.config import Settings
     from communique.service import Communique
 
-    return Communique(Settings(db=db))
+    settings = Settings(db=db)
+    if own_embedder:
+        from communique.embed.e5 import E5Embedder
+
+        return Communique(settings, embedder=E5Embedder(settings.embed_threads))
+    return Communique(settings)
 
 
 def title_probe(svc, n: int = 5) -> tuple[int, int, float]:
@@ -115,15 +122,17 @@ def bench_seeds(files: list[Path], repeat: int, work: Path, report: Report) -> N
     for i in range(repeat):
         db = work / f"seeds-{i}.db"
         wall, out, _ = run_cli(db, ["ingest", "--json", *map(str, files)], work)
-        svc = service(db)
+        svc = service(db, own_embedder=True)
         stats = svc.stats()
-        if i == 0:
-            svc.search("warm-up", k=1)  # load the query model outside the probe timing
+        svc.search("warm-up", k=1)  # load the query model outside the probe timing
         found, probes, ms = title_probe(svc)
         svc.close()
         rows.append([i + 1, f"{wall:.1f}", stats.articles, stats.chunks, stats.embedded, len(out["failed"]),
                      f"{found}/{probes} titles found top-3 ({ms:.0f} ms/search)",
-                     yes(wall < SEEDS_TARGET_S and found == probes and stats.embedded == stats.chunks)])
+                     yes(wall < SEEDS_TARGET_S and found == probes > 0 and stats.embedded == stats.chunks
+                         and not out["failed"])])
+        for failure in out["failed"]:
+            report.note(f"run {i + 1} failed to ingest {failure['origin']}: {failure['error']}")
     report.section(
         f"a) Cold `communique ingest` of {len(files)} digest files (fresh process, fresh db, model load included)",
         table(["run", "wall s", "articles", "chunks", "embedded", "failed", "searchable",
@@ -131,7 +140,8 @@ def bench_seeds(files: list[Path], repeat: int, work: Path, report: Report) -> N
         + "\n\nFiles: " + ", ".join(f.name for f in files) + f" (in {files[0].parent}).",
     )
     parts, counts = seeds_breakdown(files, work)
-    rate = f"{counts['chunks']} chunks, {counts['tokens']} tokens: {counts['tokens'] / parts['embed']:.0f} tokens/s"
+    tokens_per_s = counts["tokens"] / max(parts["embed"], 1e-9)
+    rate = f"{counts['chunks']} chunks, {counts['tokens']} tokens: {tokens_per_s:.0f} tokens/s"
     report.section(
         "a') Where the cold ingest's time goes (one more fresh process, steps timed apart)",
         table([*parts, "total", "embedding rate"],
@@ -187,6 +197,9 @@ def bench_corpus(corpus: Path, limit: int, work: Path, report: Report) -> None:
     pending = svc.store.pending_vectors(10**9)  # (chunk id, text embedded), in the order embed() takes them
     svc.close()
     chosen = pending if limit <= 0 else pending[:limit]
+    # Load the pipeline's embedder first: it picks OpenMP settings (wait policy) before the engine loads,
+    # and the raw model below then runs in the same process under the same settings.
+    service(db).embedder.embed_passages(["warm-up"])
     raw = E5()
     raw.passage(["warm-up"])
     t0 = time.perf_counter()
@@ -293,8 +306,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, help="keep the databases here instead of a temporary folder")
     args = parser.parse_args(argv)
 
-    seeds = [] if args.skip_seeds else digest_files(args.seeds, args.pattern)
-    corpus = None if args.skip_corpus or not args.corpus.is_file() else args.corpus
+    # Absolute paths: the CLI runs in the work folder.
+    seeds = [] if args.skip_seeds else [f.resolve() for f in digest_files(args.seeds, args.pattern)]
+    corpus = None if args.skip_corpus or not args.corpus.is_file() else args.corpus.resolve()
     if not seeds and not corpus:
         missing("digest files and JSONL corpus", args.seeds)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="communique-bench-ingest-"))

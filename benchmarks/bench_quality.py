@@ -156,8 +156,13 @@ def main(argv: list[str] | None = None) -> None:
             report.note("No answerable question names its sources: retrieval is not scored.")
 
         if not args.skip_answers:
+            # A service with its own embedder: the retrieval pass above must not have warmed the query cache.
+            from communique.embed.e5 import E5Embedder
+
+            fresh = Communique(svc.settings, embedder=E5Embedder(svc.settings.embed_threads))
+            fresh.embedder.embed_passages(["warm-up"])  # the model load is start-up, not answer latency
             t0 = time.perf_counter()
-            result = run(svc, questions)
+            result = run(fresh, questions)
             wall = time.perf_counter() - t0
             report.section(
                 f"Answer engine: communique.evaluate.run over all {len(questions)} questions "
@@ -173,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
             wrong = [[j.id, j.type, short(j.why, 80), short(j.answer, 90)] for j in result.judgements if not j.ok]
             if wrong:
                 report.section("Answer engine failures", table(["id", "type", "why", "answer"], wrong))
+            fresh.close()
         svc.close()
     finally:
         if args.workdir is None:

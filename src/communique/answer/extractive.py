@@ -141,12 +141,9 @@ def compose(evidence: Evidence) -> Draft:
                 f"{marker(n1)} “{other_c.article.title}” ({_date(other_c)}) says: {other.text.strip()} {marker(n2)}")
         return Draft(text, False, book, support)
     text = " ".join(_sentence(s, book) for s in chosen)
-    if q.kind == "person":
-        name = person_named(q, chosen, best_c)
-        if name:
-            text = f"{name}: {text}"
-    if not q.is_english:  # the sources are quoted as written; the headline helps a reader of another language
-        text = f"“{best_c.article.title}”: {text}"
+    name = person_named(q, chosen, best_c) if q.kind == "person" else None
+    # Lead with what the answer is about: the person asked for, or else the story's headline.
+    text = f"{name}: {text}" if name else f"“{best_c.article.title}”: {text}"
     return Draft(text, False, book, support)
 
 

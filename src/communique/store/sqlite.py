@@ -42,12 +42,8 @@ def _article(row: sqlite3.Row) -> Article:
     )
 
 
-def fts_query(text: str, max_terms: int = 24) -> str:
-    """An FTS5 MATCH expression: the question's content words, OR-ed, each quoted so no word is syntax."""
-    return match_expression(keywords(text)[:max_terms])
-
-
 def match_expression(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: the words OR-ed, each quoted so that no word is read as syntax."""
     return " OR ".join(f'"{t}"' for t in terms)
 
 

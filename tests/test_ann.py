@@ -217,7 +217,8 @@ def test_reopen_loads_the_index_and_adds_only_newer_vectors(built: tuple[Path, C
         assert store.vectors.ann_sync == {"loaded": True, "built": False, "added": 20, "removed": 10}
         assert len(store.vectors.ann) == 3010
         q = corpus.queries(1, [f"a{corpus.n - 1}"])[0]
-        assert set(c for c, _ in store.vectors.search(q, 10)) == set(new[-10:])
+        found = {c for c, _ in store.vectors.search(q, 10)}
+        assert len(found & set(new[-10:])) >= 8  # approximate search: the newest chunks are found
         assert recall(store, corpus, corpus.queries(20)) >= 0.95
     finally:
         store.close()

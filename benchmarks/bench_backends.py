@@ -22,7 +22,8 @@ Then ingest with embedding included, on a small subset (`--embed-chunks`), with 
 mode: build time of the index, a restart that loads it, search p50/p95 and recall@10 against exact search on
 200 queries, RSS, and the same store searched exactly for comparison.
 
-    python benchmarks/bench_backends.py                                   # 10k and 50k chunks, ~10 min
+    python benchmarks/bench_backends.py                                   # 10k and 50k chunks, ~8 min
+    python benchmarks/bench_backends.py --ann-1m                          # + 1M ANN run: ~50 min on 2 cores
     python benchmarks/bench_backends.py --sizes 1000000 --backends sqlite # 1M chunks, SQLite store only
     python benchmarks/bench_backends.py --sizes 10000 --ann-1m --ann-size 300000
 
@@ -426,8 +427,21 @@ def ann_serve(work: Path, exact_mode: bool, threshold: int) -> dict:
         t = time.perf_counter()
         hybrid_search(store, None, truth["queries"][i], K, query_vector=q)
         times["hybrid"].append((time.perf_counter() - t) * 1000)
+    sweep = []
+    if store.vectors.ann is not None:  # the recall/latency trade-off of the search expansion (HNSW "ef")
+        index = store.vectors.ann._index
+        for ef in (64, 128, 512, 2048):
+            index.expansion_search = ef
+            lat, rec = [], []
+            for i, q in enumerate(qvecs[:60]):
+                t = time.perf_counter()
+                got = [c for c, _ in store.vectors.search(q, K)]
+                lat.append((time.perf_counter() - t) * 1000)
+                rec.append(len(set(got) & set(truth["exact"][i])) / K)
+            sweep.append([ef, float(np.mean(rec)), percentile(lat, 50), percentile(lat, 95)])
     store.close()
-    return {"open_s": open_s, "sync": sync, "times": times, "recall": float(np.mean(recall)), "rss_mb": rss_mb()}
+    return {"open_s": open_s, "sync": sync, "times": times, "recall": float(np.mean(recall)), "rss_mb": rss_mb(),
+            "sweep": sweep}
 
 
 # -- orchestration ------------------------------------------------------------------------------------------
@@ -640,6 +654,9 @@ def report_ann(report: Report, built: dict, served: dict, exact: dict, queries: 
              f"{yes(percentile(served['times']['vector index (ids)'], 95) < ANN_P95_TARGET_MS)}"],
             ["peak RSS MiB (search process)", f"{served['rss_mb']:.0f}", f"{exact['rss_mb']:.0f}", ""],
         ])
+        + "\n\nRecall against search expansion (60 queries; the store uses 128):\n\n"
+        + table(["expansion_search", "recall@10", "p50 ms", "p95 ms"],
+                [[ef, f"{r:.3f}", f"{a:.1f}", f"{b:.1f}"] for ef, r, a, b in served["sweep"]])
         + f"\n\n{queries} queries, vectors near the centre of a random stored article (`E5Like`), k=10; ms. "
         "'vector index (ids)' is `VectorIndex.search` alone; 'search_vector (hits)' adds the SQL that makes "
         "hits, at depth 40 as hybrid search asks; 'hybrid' is `hybrid_search` with the query vector. Each column "

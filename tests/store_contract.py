@@ -221,6 +221,14 @@ class StoreContract:
         assert hit.chunk_id == pending[0][0] and hit.score == pytest.approx(1.0, abs=1e-6)
         assert (hit.article_id, hit.title, hit.published) == (aid, GENEVA.title, date(2026, 11, 2))
 
+    def test_sync_makes_written_vectors_searchable(self, store: Store) -> None:
+        store.sync()  # nothing written yet: harmless
+        aid = put(store, GENEVA).article_id
+        cids = [c.id for c in store.chunks(aid)]
+        store.write_vectors(cids, np.stack([unit(3)] * len(cids)))
+        store.sync()
+        assert {h.chunk_id for h in store.search_vector(unit(3), 10)} == set(cids)
+
     def test_search_vector_ranks_by_cosine(self, store: Store) -> None:
         ids = [put(store, a).article_id for a in ALL]
         for n, aid in enumerate(ids):

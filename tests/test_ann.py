@@ -201,6 +201,34 @@ def test_threshold_is_crossed_both_ways(tmp_path: Path) -> None:
         store.close()
 
 
+class StubEmbedder:
+    """Named fake: vectors from the test corpus's article centres, so that `embed_pending` runs without the model
+    (the model itself is exercised by the ingest tests)."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.corpus.near(self.corpus.centres[t.split("article ")[1].rstrip(".")], 1)[0]
+                         for t in texts])
+
+
+def test_embedding_past_the_threshold_builds_and_saves_the_index(tmp_path: Path) -> None:
+    from communique.ingest import embed_pending
+
+    store, corpus = SQLiteStore(tmp_path / "s.db", ann_threshold=THRESHOLD), Corpus()
+    try:
+        corpus.add(store, 60, embed=False)
+        assert not (tmp_path / "s.db.usearch").exists()
+        assert embed_pending(store, StubEmbedder(corpus), batch=128) == 600
+        # No search has run: the ingest itself built the index and wrote it next to the database.
+        assert store.vectors.ann is not None and len(store.vectors.ann) == 600
+        loaded = AnnIndex.load(tmp_path / "s.db.usearch")
+        assert loaded is not None and len(loaded) == 600
+    finally:
+        store.close()
+
+
 def test_reopen_loads_the_index_and_adds_only_newer_vectors(built: tuple[Path, Corpus], tmp_path: Path) -> None:
     path, corpus = copy_store(built, tmp_path)
     saved = json.loads(sidecar_path(Path(str(path) + ".usearch")).read_text())
@@ -245,7 +273,7 @@ def test_a_crash_while_saving_keeps_the_previous_index(built: tuple[Path, Corpus
         store.vectors.refresh()
         monkeypatch.setattr(ann_module.os, "replace", crash)
         with pytest.raises(OSError, match="disk full"):
-            store.vectors.save()
+            store.vectors.save(force=True)
     finally:
         store.close()
     monkeypatch.undo()

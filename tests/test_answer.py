@@ -168,3 +168,17 @@ def test_eval_command_prints_a_score_line(tmp_path, sample_db_file) -> None:
     state.service = None
     assert result.exit_code == 0, result.output
     assert re.search(r"SCORE accuracy=\d\.\d\d citation_precision=\d\.\d\d refusal=\d\.\d\d", result.output)
+
+
+def test_a_sentence_in_a_chunk_close_in_meaning_outranks_an_equal_lexical_match() -> None:
+    from communique.answer.evidence import Candidate, score
+    from communique.models import Article
+
+    text = "The harbour reopened on Monday. The harbour reopened after repairs."
+    plain = Candidate(Article(title="Port news", text=text, id="a"), rank=0, dense=0.0)
+    close = Candidate(Article(title="Port news", text=text, id="b"), rank=0, dense=0.9,
+                      dense_chunks=[(len("The harbour reopened on Monday. "), len(text), 1.0)])
+    evidence = score(analyse("When did the harbour reopen?", []), [plain, close])
+    by_candidate = {c.article.id: [round(s.score, 6) for s in c.sentences] for c in evidence.candidates}
+    assert by_candidate["b"][1] > by_candidate["a"][1]  # the sentence inside the dense hit gains
+    assert by_candidate["b"][0] == by_candidate["a"][0]  # the one outside it does not

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 from builders import SHORT_STORIES, digest
 from communique.errors import BadInput
-from communique.models import Article, Chunk
+from communique.models import Article, Chunk, Filters
 from communique.store.schema import MIGRATIONS
 from communique.store.sqlite import SQLiteStore
 from store_contract import ALL, GENEVA, NAIROBI, UNDATED, embed_all, put, unit
@@ -42,6 +43,29 @@ def test_schema_is_migrated_once(db_path: Path) -> None:
     store = SQLiteStore(db_path)  # opening again must not re-run (and fail on) the migrations
     assert store.stats().articles == 0
     store.close()
+
+
+def test_a_version_1_database_is_migrated_with_its_data(db_path: Path) -> None:
+    """Version 2 rebuilt the FTS index with each chunk's article: a v1 file keeps its rows and filters work."""
+    with sqlite3.connect(db_path) as conn:
+        conn.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+        conn.execute("INSERT INTO articles (rowid, id, title, text, published, published_day, content_hash)"
+                     " VALUES (7, 'old', 'Lumaro harbour', 'The Lumaro harbour reopened.', '2026-11-02', ?, 'h')",
+                     (date(2026, 11, 2).toordinal(),))
+        conn.execute("INSERT INTO chunks (id, article_rowid, seq, text, start, end)"
+                     " VALUES (3, 7, 0, 'The Lumaro harbour reopened.', 0, 28)")
+        conn.execute("INSERT INTO chunks_fts (rowid, title, text)"
+                     " VALUES (3, 'Lumaro harbour', 'The Lumaro harbour reopened.')")
+    store = SQLiteStore(db_path)
+    try:
+        assert [h.article_id for h in store.search_text("Lumaro harbour", 5)] == ["old"]
+        assert [h.article_id for h in store.search_text("Lumaro", 5, Filters(since=date(2026, 11, 1)))] == ["old"]
+        assert store.search_text("Lumaro", 5, Filters(since=date(2026, 11, 3))) == []
+    finally:
+        store.close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("SELECT article_rowid FROM chunks_fts WHERE rowid = 3").fetchone()[0] == 7
 
 
 def test_data_survives_reopening(db_path: Path) -> None:

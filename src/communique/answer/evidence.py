@@ -42,6 +42,9 @@ class Candidate:
     folded: str = ""
     support: float = 1.0  # share of the question's hard anchors the article contains
     sentences: list[Sentence] = field(default_factory=list)
+    # (start, end, closeness) of the article's chunks that dense search found: closeness is 1 for the
+    # nearest chunk of all candidates, falling linearly with rank. Meaning, where the words are paraphrased.
+    dense_chunks: list[tuple[int, int, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +73,7 @@ class Evidence:
         return sorted((s for c in self.candidates for s in c.sentences), key=lambda s: -s.score)
 
 
+DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
 _COMPOUND = re.compile(r"\b(cyber|e|on|off)[\s-]+(attack|security|crime|mail|line)", re.IGNORECASE)
 # "what is it called" is asked as "what is the name of"
 _FOCUS_SYNONYMS = {"name": ("called", "named", "dubbed", "known as", "titled"), "worth": ("value", "valued")}
@@ -113,8 +117,10 @@ def gather(
         f.until = as_of
     text_hits, vec_hits = search_both(store, embedder, question.retrieval_query, k_chunks, f)
     dense_by_article: dict[str, float] = {}
-    for h in vec_hits:
+    dense_chunks: dict[str, list[tuple[int, int, float]]] = {}
+    for i, h in enumerate(vec_hits):
         dense_by_article[h.article_id] = max(dense_by_article.get(h.article_id, -1.0), h.score)
+        dense_chunks.setdefault(h.article_id, []).append((h.start, h.end, 1.0 - i / len(vec_hits)))
     fused = reciprocal_rank_fusion(
         [[h.article_id for h in text_hits], [h.article_id for h in vec_hits]]
     )
@@ -128,7 +134,8 @@ def gather(
     for rank, (article_id, _) in enumerate(fused[:max_articles]):
         article = store.get(article_id)
         if article is not None:
-            candidates.append(Candidate(article, rank, dense_by_article.get(article_id, 0.0)))
+            candidates.append(Candidate(article, rank, dense_by_article.get(article_id, 0.0),
+                                        dense_chunks=dense_chunks.get(article_id, [])))
     return score(question, candidates)
 
 
@@ -215,7 +222,9 @@ def score(question: Question, candidates: list[Candidate]) -> Evidence:
             s.window = sum(weights[t] for t in window_terms) / total
             bonus = type_bonus(question.kind, c.article.text[a:b], question)
             bonus_weight = 0.25 if question.kind in ("count", "time", "person") else 0.1
-            s.score = 0.55 * s.own + 0.25 * s.window + 0.12 * prior + bonus_weight * bonus + (0.02 if i == 0 else 0.0)
+            near_meaning = max((w for x, y, w in c.dense_chunks if x < b and a < y), default=0.0)
+            s.score = (0.55 * s.own + 0.25 * s.window + 0.12 * prior + bonus_weight * bonus
+                       + DENSE_WEIGHT * near_meaning + (0.02 if i == 0 else 0.0))
             s.score *= 0.5 + 0.5 * c.support
             c.sentences.append(s)
     return Evidence(question, candidates, weights)

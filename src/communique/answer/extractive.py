@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from communique.answer.citations import CitationBook, marker
 from communique.answer.evidence import Candidate, Evidence, Sentence, stems_of
 from communique.answer.question import Question, contains_anchor, fold, stem
+from communique.text import STOPWORDS
 
 MIN_OWN = 0.22  # share of the question's weighted terms the best sentence must contain…
 MIN_WINDOW = 0.40  # …or its window of neighbours and title
@@ -109,7 +110,10 @@ def compose(evidence: Evidence) -> Draft:
     scoped = len(evidence.candidates) == 1  # "Ask about this article": the reader chose the source
     if q.kind == "summary" and (scoped or best.window >= MIN_WINDOW or not q.terms):
         return _summary(best_c, CitationBook(), support)
-    if best.own < MIN_OWN and best.window < MIN_WINDOW and q.is_english and not scoped:
+    # Coverage of the question, judged on the best few sentences: the best by meaning may word it otherwise.
+    covered = [s for s, _ in ranked[:3]]
+    if (max(s.own for s in covered) < MIN_OWN and max(s.window for s in covered) < MIN_WINDOW
+            and q.is_english and not scoped):
         return refusal(q, evidence.candidates)
     if q.focus in ATTRIBUTES and not _mentions_attribute(best_c, best, ATTRIBUTES[q.focus]):
         return refusal(q, evidence.candidates)
@@ -208,7 +212,7 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
     for s in chosen:
         for m in _PERSON.finditer(s.text):
             name = m.group(0)
-            if m.start() == 0 and " " not in name:  # a capitalised first word is no evidence of a name
+            if m.start() == 0 and " " not in name and fold(name) in STOPWORDS:  # "The", "In", "After"…
                 continue
             if fold(name) in asked or any(fold(w) in asked for w in name.split()):
                 continue

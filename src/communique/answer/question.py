@@ -85,6 +85,21 @@ def stem(word: str) -> str:
     return w[:-1] if len(w) > 5 and w.endswith(("i", "y")) and not w.endswith(("ay", "ey", "oy")) else w
 
 
+# Nouns that make "which …" a who- or where-question: "which basketball star", "which US state".
+PERSON_NOUNS = frozenset(
+    "star player singer actor actress rapper leader president minister ceo executive founder athlete coach "
+    "politician candidate artist author writer musician celebrity footballer golfer driver billionaire judge "
+    "senator governor mayor official royal chef comedian host designer lawmaker pope king queen prince princess "
+    "entrepreneur investor director scientist astronaut journalist activist boxer swimmer tennis_player".split())
+PLACE_NOUNS = frozenset("country city state nation island region town county province continent capital".split())
+_WHICH_NOUN = re.compile(r"\b(?:which|what)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)")
+
+
+def _which_noun(t: str, nouns: frozenset[str]) -> str | None:
+    m = _WHICH_NOUN.search(t)
+    return next((w for w in m.group(1).split() if w in nouns), None) if m else None
+
+
 def classify(text: str) -> str:
     t = fold(text).strip()
     if re.search(r"\b(summari[sz]e|summary|overview|key points|main points|tl;?dr|gist)\b"
@@ -94,13 +109,17 @@ def classify(text: str) -> str:
     if re.search(r"\b(which|what) (stories|articles|news|reports|items)\b|\bstories (about|involving|on|mention)"
                  r"|\bwhat .*\b(are|were|have been) reported\b|\bwhat (happened|is happening|news)\b", t):
         return "stories"
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|proportion|amount)\b|\bcombien\b"
+    if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount)\b|\bcombien\b"
                  r"|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oi]\b", t):
         return "count"
     if re.search(r"\b(which|what) (countries|companies|firms|nations|states|organisations|organizations|partners"
                  r"|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
                  r"|\b(list|name) (the|all)\b", t):
         return "list"
+    if _which_noun(t, PERSON_NOUNS):
+        return "person"
+    if _which_noun(t, PLACE_NOUNS):
+        return "place"
     if re.search(r"^(who|whom|whose)\b|\bwho\b|\bqui\b|\bquién|\bwer\b|\bchi\b|\bquem\b", t):
         return "person"
     if re.search(r"^where\b|\bwhere\b|\boù\b|\bdónde\b|\bwo\b|\bdove\b|\bonde\b|\bin which (city|country)\b", t):
@@ -195,7 +214,10 @@ def find_focus(text: str) -> str | None:
     m = re.search(r"\bhow much (?:[\w'’-]+\s+){1,6}?(cost|worth|pay|paid|charge|earn|raise|spend|spent)\w*\b", t)
     if m:
         return m.group(1)
-    m = re.search(r"\b(?:which|what)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", t)
+    noun = _which_noun(t, PERSON_NOUNS | PLACE_NOUNS)
+    if noun:
+        return noun
+    m = _WHICH_NOUN.search(t)
     if not m:
         return None
     picked = []

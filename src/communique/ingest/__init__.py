@@ -89,11 +89,13 @@ def ingest_items(
 def embed_pending(
     store: Store, embedder: Embedder, batch: int = 64, on_batch: Callable[[int], None] | None = None
 ) -> int:
-    """Embed every chunk that has no vector yet; returns how many were embedded."""
+    """Embed every chunk that has no vector yet, then sync the store's indexes; returns how many were embedded."""
     done = 0
     while True:
         pending = store.pending_vectors(batch)
         if not pending:
+            if done:
+                store.sync()
             return done
         ids = [cid for cid, _ in pending]
         vectors = embedder.embed_passages([text for _, text in pending])

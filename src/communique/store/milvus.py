@@ -348,6 +348,9 @@ class MilvusStore:
             return {"metric_type": "COSINE", "params": {"nprobe": 32}}
         return {"metric_type": "COSINE", "params": {}}
 
+    def sync(self) -> None:
+        self._ready()
+
     def _ready(self):
         """The client, with Milvus Lite's recent rows flushed: Lite searches rows still in its memtable by a
         slow scan (0.6 s for 10k rows, 20 ms once flushed into indexed segments). A server needs no help."""

@@ -45,6 +45,18 @@ MIGRATIONS: list[str] = [
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO meta VALUES ('vec_seq', 0), ('vec_deletions', 0);
     """,
+    # 2: the FTS5 index carries each chunk's article (never changes: an edited article gets new chunks), so a
+    # filtered keyword search tests its matches against the filtered articles without reading chunk rows,
+    # whose inline vectors made that join the slow part (10k chunks: 5 ms; 50k: 10 ms, twice unfiltered).
+    """
+    CREATE VIRTUAL TABLE chunks_fts_new USING fts5(
+        title, text, article_rowid UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO chunks_fts_new (rowid, title, text, article_rowid)
+        SELECT f.rowid, f.title, f.text, c.article_rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid;
+    DROP TABLE chunks_fts;
+    ALTER TABLE chunks_fts_new RENAME TO chunks_fts;
+    """,
 ]
 
 

@@ -100,7 +100,13 @@ class SQLiteStore:
                 raise
             conn.execute("COMMIT")
 
+    def sync(self) -> None:
+        """Top up the in-memory vectors and, in ANN mode, build or extend the index and persist it."""
+        self.vectors.refresh()
+        self.vectors.save()
+
     def close(self) -> None:
+        self.vectors.save()
         for conn in self._connections:
             conn.close()
         self._connections.clear()
@@ -161,8 +167,8 @@ class SQLiteStore:
                     (rowid, ch.seq, ch.text, ch.start, ch.end),
                 )
                 conn.execute(
-                    "INSERT INTO chunks_fts (rowid, title, text) VALUES (?,?,?)",
-                    (cur.lastrowid, article.title, ch.text),
+                    "INSERT INTO chunks_fts (rowid, title, text, article_rowid) VALUES (?,?,?,?)",
+                    (cur.lastrowid, article.title, ch.text, rowid),
                 )
             return WriteResult(outcome, article_id)
 
@@ -254,29 +260,14 @@ class SQLiteStore:
         match = match_expression(self._query_terms(query))
         if not match or k <= 0:
             return []
-        # Rank inside FTS5 first and join only the winners: joining every match before the sort costs
-        # three to five times more at 100k chunks.
+        # Rank inside FTS5 and join only the winners: joining every match before the sort costs three to
+        # five times more at 100k chunks. A filter is a set of articles, tested against each match's
+        # article_rowid column (see schema migration 2).
         where, args = self._filter_sql(filters)
         if where:
-            # Most filters keep a good share of the best matches: rank a deeper unfiltered list inside FTS5
-            # and keep what passes; only when too little survives, join first and rank the filtered set.
-            deep = self._conn().execute(
-                "SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS rank FROM chunks_fts"
-                " WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
-                (match, k * 25),
-            ).fetchall()
-            if deep:
-                ids = [r[0] for r in deep]
-                passing = {r[0] for r in self._conn().execute(
-                    "SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article_rowid"
-                    f" WHERE c.id IN ({','.join('?' * len(ids))}){where}", (*ids, *args))}
-                kept = [(r[0], -r[1]) for r in deep if r[0] in passing][:k]
-                if len(kept) >= k or len(deep) < k * 25:
-                    return self.hits_for(kept)
             rows = self._conn().execute(
-                "SELECT chunks_fts.rowid, bm25(chunks_fts, 2.0, 1.0) AS rank FROM chunks_fts"
-                " JOIN chunks c ON c.id = chunks_fts.rowid JOIN articles a ON a.rowid = c.article_rowid"
-                f" WHERE chunks_fts MATCH ?{where} ORDER BY rank LIMIT ?",
+                "SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ?"
+                f" AND article_rowid IN (SELECT rowid FROM articles a WHERE 1=1{where}) ORDER BY rank LIMIT ?",
                 (match, *args, k),
             ).fetchall()
             return self.hits_for([(r[0], -r[1]) for r in rows])

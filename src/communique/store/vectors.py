@@ -195,9 +195,10 @@ class VectorIndex:
         if self._unsaved >= max(10_000, len(self.ids) // 20):
             self.save()
 
-    def save(self) -> None:
-        """Persist the ANN index now (it is also saved after a build and every ~5% of changes)."""
-        if self.ann is not None:
+    def save(self, force: bool = False) -> None:
+        """Persist the ANN index if it changed since its last save, or `force`d (it is also saved after a build
+        and every ~5% of changes)."""
+        if self.ann is not None and (self._unsaved or force):
             self.ann.save(self.ann_path)
             self._unsaved = 0
 
@@ -211,13 +212,15 @@ class VectorIndex:
         query = np.asarray(query, dtype=np.float32)
         if ann is not None:
             return self._search_ann(ann, query, k, ids, articles, allowed_articles)
-        scores = matrix @ query
-        if allowed_articles is not None:
-            mask = np.isin(articles, np.asarray(allowed_articles, dtype=np.int64))
-            scores = np.where(mask, scores, -np.inf)
-            k = min(k, int(mask.sum()))
-        best = top_k(scores, k)
-        return [(int(ids[i]), float(scores[i])) for i in best if np.isfinite(scores[i])]
+        if allowed_articles is None:
+            scores = matrix @ query
+            return [(int(ids[i]), float(scores[i])) for i in top_k(scores, k)]
+        rows = np.flatnonzero(np.isin(articles, np.asarray(allowed_articles, dtype=np.int64)))
+        if len(rows) > len(ids) // 3:  # most rows allowed: one product over the whole matrix is cheaper
+            scores = (matrix @ query)[rows]
+        else:  # few rows: score only those
+            scores = matrix[rows] @ query
+        return [(int(ids[rows[i]]), float(scores[i])) for i in top_k(scores, k)]
 
     def _search_ann(self, ann: AnnIndex, query: np.ndarray, k: int, ids: np.ndarray, articles: np.ndarray,
                     allowed_articles: list[int] | None) -> list[tuple[int, float]]:

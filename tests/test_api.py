@@ -310,6 +310,23 @@ def test_unexpected_error_is_a_json_500_without_details(client: TestClient, serv
 
 
 # -- ingest ---------------------------------------------------------------------------------------------------
+def test_start_up_embeds_what_an_interrupted_ingest_left(tmp_path: Path) -> None:
+    from communique.ingest.items import Item
+    from communique.models import Article
+
+    svc = new_service(tmp_path / "resume.db")
+    try:
+        item = Item("test", Article(title=ESTONIA.title, text=ESTONIA.text, id="estonia-rules"))
+        svc.ingest_items([item], embed=False)  # stored, never embedded: as if the process died here
+        assert svc.stats().pending > 0
+        with TestClient(create_app(svc)) as c:
+            wait_healthy(c)
+            assert c.app.state.embed_worker.wait_idle(timeout=60)
+            assert c.get("/health").json()["pending"] == 0
+    finally:
+        svc.close()
+
+
 def test_ingest_disabled_without_admin_key(db: Path) -> None:
     svc = new_service(db)  # no admin_key configured
     try:
@@ -337,8 +354,13 @@ def test_ingest_json_articles(client: TestClient) -> None:
     r = client.post("/api/ingest", headers=auth, json={"articles": [article, {"title": "no text"}, "junk"]})
     assert r.status_code == 200, r.text
     report = r.json()
-    assert len(report["added"]) == 1 and report["embedded"] >= 1
+    assert len(report["added"]) == 1 and report["embedded"] == 0 and report["pending"] >= 1
     assert [f["origin"] for f in report["failed"]] == ["articles[1]", "articles[2]"]
+    # Keyword search has the text at once; the vectors follow from the background worker.
+    hits = client.get("/api/search", params={"q": "Reykjavik testing institute"}).json()
+    assert report["added"][0] in {h["article_id"] for h in hits["results"]}
+    assert client.app.state.embed_worker.wait_idle(timeout=60)
+    assert client.get("/health").json()["pending"] == 0
     assert "text" in report["failed"][0]["error"]
     again = client.post("/api/ingest", headers=auth, json={"articles": [article]}).json()
     assert again["unchanged"] == report["added"]

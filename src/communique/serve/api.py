@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,7 @@ from communique.ingest.items import Item
 from communique.ingest.sources import read_bytes
 from communique.models import Article
 from communique.serve import middleware
+from communique.serve.embedding import EmbedWorker
 from communique.serve.metrics import CONTENT_TYPE, Metrics
 from communique.serve.schemas import (
     ERROR_RESPONSES,
@@ -55,10 +57,11 @@ router = APIRouter()
 
 
 class WarmUp:
-    """Loads the store, the embedder and the vector index in the background; /health waits for it."""
+    """Loads the store, the embedder and the vector index in the background; /health waits for it. Then
+    `on_ready` runs (the embedding worker resumes what an interrupted run left)."""
 
-    def __init__(self, service: Communique) -> None:
-        self.service = service
+    def __init__(self, service: Communique, on_ready: Callable[[], None] | None = None) -> None:
+        self.service, self.on_ready = service, on_ready
         self.ready = threading.Event()
         self.error: str | None = None
         self._started = False
@@ -76,6 +79,8 @@ class WarmUp:
             self.error = f"warm-up failed: {exc}"
         else:
             self.ready.set()
+            if self.on_ready:
+                self.on_ready()
 
 
 def service_of(request: Request) -> Communique:
@@ -255,22 +260,29 @@ async def ingest(request: Request, service: Service,
     require_admin(request, authorization)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         items = await upload_items(request, service)
-        report: IngestReport = await run_in_threadpool(service.ingest_items, items)
-        return report.to_dict()
+        report: IngestReport = await run_in_threadpool(service.ingest_items, items, False)
+        return await _queued(request, service, report)
     try:
         payload = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
         raise BadInput("the request body is not valid JSON") from None
     if isinstance(payload, dict) and isinstance(payload.get("articles"), list):
-        report = await run_in_threadpool(service.ingest_items, article_items(payload["articles"]))
+        report = await run_in_threadpool(service.ingest_items, article_items(payload["articles"]), False)
     elif isinstance(payload, dict) and isinstance(payload.get("feed"), str):
         url = payload["feed"].strip()
         if not url.startswith(("http://", "https://")):
             raise Unprocessable("feed must be an http(s) URL")
-        report = await run_in_threadpool(service.ingest, [url])
+        report = await run_in_threadpool(lambda: service.ingest([url], embed=False))
     else:
         raise Unprocessable('send {"articles": [...]}, {"feed": "https://..."} or a multipart file upload')
-    return report.to_dict()
+    return await _queued(request, service, report)
+
+
+async def _queued(request: Request, service: Communique, report: IngestReport) -> dict:
+    """The report, with the stored text's vectors left to the background worker (keyword search has it now)."""
+    request.app.state.embed_worker.kick()
+    pending = (await run_in_threadpool(service.stats)).pending
+    return {**report.to_dict(), "pending": pending}
 
 
 # -- operations -------------------------------------------------------------------------------------------
@@ -284,7 +296,10 @@ def health(request: Request, service: Service):
                             status_code=503)
     stats = service.stats()
     metrics_of(request).observe_index(stats)
-    return {"status": "ok", "articles": stats.articles, "chunks": stats.chunks}
+    out = {"status": "ok", "articles": stats.articles, "chunks": stats.chunks, "pending": stats.pending}
+    if request.app.state.embed_worker.error:
+        out["embedding_error"] = request.app.state.embed_worker.error
+    return out
 
 
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics (text format)")
@@ -300,7 +315,8 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     """The whole HTTP surface over one `Communique`. Warm-up starts with the app's lifespan."""
     from communique.serve import openai_compat, web
 
-    warm = WarmUp(service)
+    worker = EmbedWorker(service)
+    warm = WarmUp(service, on_ready=worker.kick)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -316,6 +332,7 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     app.state.service = service
     app.state.metrics = Metrics()
     app.state.warm_up = warm
+    app.state.embed_worker = worker
     middleware.install(app, app.state.metrics, service.settings.max_body_bytes)
     app.include_router(router)
     app.include_router(openai_compat.router)

@@ -128,13 +128,16 @@ class IngestOut(BaseModel):
     updated: list[str]
     unchanged: list[str]
     failed: list[FailedItem]
-    embedded: int
+    embedded: int = Field(description="chunks embedded during the request (0: the server embeds in the background)")
+    pending: int = Field(description="chunks still waiting for their vector: keyword search finds them already")
 
 
 class HealthOut(BaseModel):
     status: str
     articles: int
     chunks: int
+    pending: int = Field(0, description="chunks waiting for their vector (embedded in the background)")
+    embedding_error: str | None = None
 
 
 class ErrorDetail(BaseModel):

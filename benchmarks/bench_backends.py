@@ -509,7 +509,7 @@ def plot(points: dict[str, list[tuple[int, float, float]]], path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    fig, ax = plt.subplots(figsize=(9, 4.2), dpi=120)
     for label, pts in points.items():
         pts = sorted(pts)
         xs = [p[0] for p in pts]
@@ -525,7 +525,7 @@ def plot(points: dict[str, list[tuple[int, float, float]]], path: Path) -> None:
     ax.set_ylabel("hybrid search latency, ms (k=10)")
     ax.set_title("Query latency vs corpus size (same machine, same data)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no point hidden
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

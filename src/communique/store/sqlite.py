@@ -49,6 +49,9 @@ def match_expression(terms: list[str]) -> str:
 
 COMMON_SHARE = 0.05  # a term in more than this share of chunks barely ranks, but costs a scan of them all
 MAX_TERMS = 8
+# Most matches BM25 may score for one query. Only large stores reach it (at 1M chunks: p95 135 → 75 ms, top 10
+# unchanged for 93% of hits); below ~250k chunks the rarest eight terms never add up to this many.
+POSTINGS_BUDGET = 100_000
 
 
 class SQLiteStore:
@@ -254,7 +257,13 @@ class SQLiteStore:
         rare = [t for t in terms if freq[t] <= limit]
         if len(rare) < 2:  # keep the two least common rather than search nothing
             rare = sorted(terms, key=freq.__getitem__)[:2]
-        return sorted(rare, key=freq.__getitem__)[:MAX_TERMS]
+        kept, postings = [], 0
+        for t in sorted(rare, key=freq.__getitem__)[:MAX_TERMS]:
+            if len(kept) >= 2 and postings + freq[t] > POSTINGS_BUDGET:
+                break
+            kept.append(t)
+            postings += freq[t]
+        return kept
 
     def search_text(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         match = match_expression(self._query_terms(query))

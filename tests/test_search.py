@@ -156,3 +156,22 @@ def test_search_on_an_empty_store(make_service) -> None:
     svc = make_service()
     assert svc.search("Valletta Accord") == []
     assert svc.stats().articles == 0
+
+
+def test_a_waiting_query_goes_before_the_next_passage_batch() -> None:
+    """Background embedding must not hold readers up: passages wait while a query waits for the engine."""
+    import threading
+
+    from communique.embed.e5 import E5Embedder
+
+    embedder = E5Embedder(threads=1)
+    embedder.embed_query("warm up")
+    done = threading.Event()
+    embedder._queries_waiting = 1  # as if a reader were queued for the engine
+    worker = threading.Thread(target=lambda: (embedder.embed_passages(["A chunk of news."]), done.set()))
+    worker.start()
+    assert not done.wait(0.3)  # the batch holds back
+    embedder._queries_waiting = 0
+    assert done.wait(30)
+    worker.join()
+    assert embedder._queries_waiting == 0 and embedder.embed_query("still works").shape == (384,)

@@ -145,6 +145,33 @@ def test_vector_index_follows_another_connection(db_path: Path) -> None:
         writer.close()
 
 
+def test_mirror_grows_in_place_across_many_small_batches(db_path: Path) -> None:
+    """The server tops the mirror up a few rows at a time: past its spare capacity it must still hold every
+    vector, in step with its ids."""
+    rng = np.random.default_rng(0)
+    store = SQLiteStore(db_path)
+    try:
+        ids = []
+        for i in range(11):
+            lines = [f"Line {i}.{j}." for j in range(100)]
+            store.write(Article(title=f"Story {i}", text=" ".join(lines), id=f"s{i}"),
+                        [Chunk(f"s{i}", j, line, 0, 1) for j, line in enumerate(lines)])
+            ids += [c.id for c in store.chunks(f"s{i}")]
+        assert len(ids) > 1024  # more than the first allocation
+        vectors = rng.standard_normal((len(ids), 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        for start in range(0, len(ids), 97):
+            store.write_vectors(ids[start:start + 97], vectors[start:start + 97])
+            probe = min(start + 50, len(ids) - 1)
+            [hit] = store.search_vector(vectors[probe], 1)
+            assert hit.chunk_id == ids[probe]
+        by_id = dict(zip(store.vectors.ids.tolist(), store.vectors.matrix, strict=True))
+        assert len(by_id) == len(ids)
+        assert all(np.array_equal(by_id[cid], v) for cid, v in zip(ids, vectors, strict=True))
+    finally:
+        store.close()
+
+
 def test_vector_filters_see_other_connection_writes(db_path: Path) -> None:
     reader, writer = SQLiteStore(db_path), SQLiteStore(db_path)
     try:

@@ -59,6 +59,7 @@ class VectorIndex:
         self.ids = np.empty(0, dtype=np.int64)
         self.articles = np.empty(0, dtype=np.int64)
         self.matrix = np.empty((0, DIM), dtype=np.float32)  # exact mode only; empty while `ann` is in use
+        self._rows = self.matrix  # `matrix` is a view of its first rows; the rest is spare capacity
         self.ann: AnnIndex | None = None
         self._seq = -1
         self._deletions = -1
@@ -101,12 +102,27 @@ class VectorIndex:
         ids, arts, mat = _rows_to_arrays(conn.execute(sql + " ORDER BY id", args).fetchall())
         if after_seq is None:
             self.ids, self.articles, self.matrix = ids, arts, np.ascontiguousarray(mat)
+            self._rows = self.matrix
         elif len(ids):
-            # A re-embedded chunk appears again with a newer sequence: drop its old row first.
-            keep = ~np.isin(self.ids, ids)
-            self.ids = np.concatenate([self.ids[keep], ids])
-            self.articles = np.concatenate([self.articles[keep], arts])
-            self.matrix = np.ascontiguousarray(np.concatenate([self.matrix[keep], mat]))
+            self._append(ids, arts, mat)
+
+    def _append(self, ids: np.ndarray, arts: np.ndarray, mat: np.ndarray) -> None:
+        """Add rows in place, into spare capacity that doubles when full: a server embedding in the background
+        tops the mirror up before every search, and copying the whole matrix each time cost more than the
+        search. A search in flight keeps its own view; rows past it are not in that view."""
+        keep = ~np.isin(self.ids, ids)
+        if not keep.all():  # a re-embedded chunk appears again with a newer sequence: drop its old row first
+            self.ids, self.articles = self.ids[keep], self.articles[keep]
+            self._rows = np.ascontiguousarray(self.matrix[keep])
+        n, need = len(self.ids), len(self.ids) + len(ids)
+        if len(self._rows) < need:
+            grown = np.empty((max(need, 2 * len(self._rows), 1024), DIM), dtype=np.float32)
+            grown[:n] = self._rows[:n]
+            self._rows = grown
+        self._rows[n:need] = mat
+        self.ids = np.concatenate([self.ids, ids])
+        self.articles = np.concatenate([self.articles, arts])
+        self.matrix = self._rows[:need]
 
     # -- ANN mode ------------------------------------------------------------------------------------------
     @staticmethod
@@ -144,7 +160,7 @@ class VectorIndex:
             stale = np.setdiff1d(ann.keys(), ids, assume_unique=True)
             sync["removed"] = ann.remove(stale)
             after = ann.seq
-        self.matrix = np.empty((0, DIM), dtype=np.float32)
+        self.matrix = self._rows = np.empty((0, DIM), dtype=np.float32)
         for batch_ids, _, vecs in self._batches(conn, after):
             sync["added"] += ann.add(batch_ids, vecs)
         if len(ann) != len(ids):  # a file that does not match its sidecar: add what is missing
@@ -206,7 +222,8 @@ class VectorIndex:
     def search(self, query: np.ndarray, k: int, allowed_articles: list[int] | None = None) -> list[tuple[int, float]]:
         """(chunk id, cosine) of the k nearest chunks, optionally only within the given article rowids."""
         self.refresh()
-        ann, ids, articles, matrix = self.ann, self.ids, self.articles, self.matrix
+        with self._lock:  # one consistent snapshot: another thread's refresh may be replacing these
+            ann, ids, articles, matrix = self.ann, self.ids, self.articles, self.matrix
         if not len(ids):
             return []
         query = np.asarray(query, dtype=np.float32)

@@ -84,9 +84,10 @@ class Communique:
             report.embedded = self.embed()
         return report
 
-    def embed(self, on_batch: Callable[[int], None] | None = None) -> int:
-        """Embed every chunk still without a vector (resumes an interrupted ingest)."""
-        return embed_pending(self.store, self.embedder, self.settings.embed_batch, on_batch)
+    def embed(self, on_batch: Callable[[int], None] | None = None, batch: int | None = None) -> int:
+        """Embed every chunk still without a vector (resumes an interrupted ingest), `batch` chunks per call
+        (default: the `embed_batch` setting)."""
+        return embed_pending(self.store, self.embedder, batch or self.settings.embed_batch, on_batch)
 
     # -- search and browse ----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:

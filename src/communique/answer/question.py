@@ -90,7 +90,7 @@ PERSON_NOUNS = frozenset(
     "star player singer actor actress rapper leader president minister ceo executive founder athlete coach "
     "politician candidate artist author writer musician celebrity footballer golfer driver billionaire judge "
     "senator governor mayor official royal chef comedian host designer lawmaker pope king queen prince princess "
-    "entrepreneur investor director scientist astronaut journalist activist boxer swimmer tennis_player".split())
+    "entrepreneur investor director scientist astronaut journalist activist boxer swimmer".split())
 PLACE_NOUNS = frozenset("country city state nation island region town county province continent capital".split())
 _WHICH_NOUN = re.compile(r"\b(?:which|what)\s+((?:[\w'-]+\s+){0,2}[\w'-]+)")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from communique.ingest import embed_pending
 from communique.service import Communique
 
 log = logging.getLogger("communique.serve")
@@ -49,7 +48,7 @@ class EmbedWorker:
             self._wake.wait()
             self._wake.clear()
             try:
-                done = embed_pending(self.service.store, self.service.embedder, self.batch)
+                done = self.service.embed(batch=self.batch)
                 self.error = None
                 if done:
                     log.info("embedded %d chunks in the background", done)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from communique.answer.citations import markers_in
 from communique.answer.question import analyse, contains_anchor, find_anchors, find_focus, fold
 from communique.answer.verify import Passage, VerifiedStream
 from communique.evaluate import judge, load_questions, run
+from communique.ingest.items import Item
 from communique.models import Article
 
 pytestmark = pytest.mark.slow
@@ -87,6 +88,26 @@ def test_as_of_ignores_later_articles(sample_db) -> None:
     early = sample_db.ask(question, as_of=date(2026, 11, 1))
     assert "12 million" in early.answer, early.answer
     assert all(c.published and c.published <= date(2026, 11, 1) for c in early.citations)
+
+
+def test_as_of_finds_last_weeks_report_behind_a_crowded_archive(make_service) -> None:
+    """Forty old reports that share more of the question's words must not push last week's out of reach."""
+    svc = make_service()
+    archive = [Item("archive", Article(
+        title=f"Dockworkers strike shuts port of Harbourtown {i}",
+        text=f"A dockworkers strike shut the port of Harbourtown {i} on Monday, the port authority said. "
+             f"The strike by dockworkers at the port is the longest in years.",
+        published=date(2019, 1, 1) + timedelta(days=i))) for i in range(40)]
+    recent = Item("wire", Article(
+        title="Walkout halts Velmora terminals",
+        text="Dockworkers at Velmora walked out on Monday, shutting the port's container terminals. "
+             "Union leaders said the walkout would last until wages were raised.",
+        published=date(2026, 11, 16)))
+    assert svc.ingest_items([*archive, recent]).ok
+    answer = svc.ask("Which port was shut by a dockworkers strike?", as_of=date(2026, 11, 20))
+    assert not answer.refused
+    assert "Velmora" in answer.answer, answer.answer
+    assert answer.citations[0].published == date(2026, 11, 16)
 
 
 def test_french_question_finds_and_cites_the_english_article(sample_db) -> None:
@@ -172,7 +193,6 @@ def test_eval_command_prints_a_score_line(tmp_path, sample_db_file) -> None:
 
 def test_a_sentence_in_a_chunk_close_in_meaning_outranks_an_equal_lexical_match() -> None:
     from communique.answer.evidence import Candidate, score
-    from communique.models import Article
 
     text = "The harbour reopened on Monday. The harbour reopened after repairs."
     plain = Candidate(Article(title="Port news", text=text, id="a"), rank=0, dense=0.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from communique.answer.question import Question, contains_anchor, fold, stem
@@ -73,6 +73,7 @@ class Evidence:
         return sorted((s for c in self.candidates for s in c.sentences), key=lambda s: -s.score)
 
 
+RECENT_DAYS = 30  # with `as_of`: the window searched on its own besides the whole archive
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
 _COMPOUND = re.compile(r"\b(cyber|e|on|off)[\s-]+(attack|security|crime|mail|line)", re.IGNORECASE)
 # "what is it called" is asked as "what is the name of"
@@ -115,17 +116,26 @@ def gather(
     f = Filters(**vars(filters)) if filters else Filters()
     if as_of and (f.until is None or f.until > as_of):
         f.until = as_of
-    text_hits, vec_hits = search_both(store, embedder, question.retrieval_query, k_chunks, f)
+    searches = [search_both(store, embedder, question.retrieval_query, k_chunks, f)]
+    if as_of and (f.since is None or f.since < as_of - timedelta(days=RECENT_DAYS)):
+        # As of a day, the news of the weeks before it comes first: search that window on its own too, so
+        # that a recent report is not crowded out of the candidates by older articles with more words in common.
+        window = Filters(**{**vars(f), "since": as_of - timedelta(days=RECENT_DAYS)})
+        searches.append(search_both(store, embedder, question.retrieval_query, k_chunks, window))
+    lists = [[h.article_id for h in hits] for pair in searches for hits in pair]
     dense_by_article: dict[str, float] = {}
+    closeness: dict[tuple[str, int, int], float] = {}
+    for _, vec_hits in searches:
+        for i, h in enumerate(vec_hits):
+            dense_by_article[h.article_id] = max(dense_by_article.get(h.article_id, -1.0), h.score)
+            key = (h.article_id, h.start, h.end)
+            closeness[key] = max(closeness.get(key, 0.0), 1.0 - i / len(vec_hits))
     dense_chunks: dict[str, list[tuple[int, int, float]]] = {}
-    for i, h in enumerate(vec_hits):
-        dense_by_article[h.article_id] = max(dense_by_article.get(h.article_id, -1.0), h.score)
-        dense_chunks.setdefault(h.article_id, []).append((h.start, h.end, 1.0 - i / len(vec_hits)))
-    fused = reciprocal_rank_fusion(
-        [[h.article_id for h in text_hits], [h.article_id for h in vec_hits]]
-    )
+    for (article_id, start, end), near in closeness.items():
+        dense_chunks.setdefault(article_id, []).append((start, end, near))
+    fused = reciprocal_rank_fusion(lists)
     if as_of:  # prefer the news of the days before `as_of`
-        published = {h.article_id: h.published for h in (*text_hits, *vec_hits)}
+        published = {h.article_id: h.published for pair in searches for hits in pair for h in hits}
         fused = sorted(
             ((a, s * (0.15 + 0.85 * recency_weight(published.get(a), as_of, half_life_days=10))) for a, s in fused),
             key=lambda kv: -kv[1],
@@ -136,7 +146,7 @@ def gather(
         if article is not None:
             candidates.append(Candidate(article, rank, dense_by_article.get(article_id, 0.0),
                                         dense_chunks=dense_chunks.get(article_id, [])))
-    return score(question, candidates)
+    return score(question, candidates, as_of)
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,7 @@ def prepare(title: str, text: str) -> Prepared:
     )
 
 
-def score(question: Question, candidates: list[Candidate]) -> Evidence:
+def score(question: Question, candidates: list[Candidate], as_of: date | None = None) -> Evidence:
     terms = [stem(t) for t in question.terms]
     if not question.is_english:  # match a French/Spanish/German question's cognates in English text
         terms += [p for p in cognates_of(" ".join(question.terms)) if p not in terms]
@@ -205,6 +215,8 @@ def score(question: Question, candidates: list[Candidate]) -> Evidence:
             stems_per = [st | cg for st, cg in zip(stems_per, p.cognates_per, strict=True)]
             title_stems |= p.title_cognates
         prior = 1.0 / (1.0 + 0.35 * c.rank)
+        # As of a day, a sentence of last month's news outranks an equally good one of years ago.
+        recent = 1.0 if as_of is None else 0.7 + 0.3 * recency_weight(c.article.published, as_of, half_life_days=30)
         focus = stem(question.focus) if question.focus else None
         synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ())
         for i, (a, b) in enumerate(spans):
@@ -226,5 +238,6 @@ def score(question: Question, candidates: list[Candidate]) -> Evidence:
             s.score = (0.55 * s.own + 0.25 * s.window + 0.12 * prior + bonus_weight * bonus
                        + DENSE_WEIGHT * near_meaning + (0.02 if i == 0 else 0.0))
             s.score *= 0.5 + 0.5 * c.support
+            s.score *= recent
             c.sentences.append(s)
     return Evidence(question, candidates, weights)

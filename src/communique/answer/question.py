@@ -178,6 +178,16 @@ def _has_phrase(folded_text: str, phrase: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(phrase) + tail + r"(?!\w)", folded_text) is not None
 
 
+def _close_together(folded_text: str, tokens: list[str], reach: int = 30) -> bool:
+    """Every word of a short name within a few words of the first, in any order: "Paris 2024 Olympics"
+    is written "the 2024 Paris Olympics"."""
+    for m in re.finditer(r"(?<!\w)" + re.escape(tokens[0]) + r"(?!\w)", folded_text):
+        near = folded_text[max(0, m.start() - reach): m.end() + reach]
+        if all(_has_phrase(near, t) for t in tokens[1:]):
+            return True
+    return False
+
+
 def contains_anchor(folded_text: str, anchor: str) -> bool:
     for variant in anchor_variants(anchor):
         if _has_phrase(folded_text, variant):
@@ -188,6 +198,8 @@ def contains_anchor(folded_text: str, anchor: str) -> bool:
                 root = re.escape(variant[: -len(ending)])
                 if variant.endswith(ending) and re.search(r"(?<!\w)" + root + r"[a-z]{0,2}(?!\w)", folded_text):
                     return True
+        if len(tokens) in (2, 3) and _close_together(folded_text, tokens):
+            return True
         if len(tokens) >= 4:  # "SAP EU AI Cloud" is found as "SAP … the EU AI Cloud"
             need = -(-3 * len(tokens) // 4)
             subs = [" ".join(tokens[i:i + need]) for i in range(len(tokens) - need + 1)]

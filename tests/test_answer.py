@@ -11,7 +11,7 @@ import pytest
 
 import communique
 from communique.answer.citations import markers_in
-from communique.answer.question import analyse, contains_anchor, find_anchors, find_focus, fold
+from communique.answer.question import analyse, contains_anchor, find_anchors, find_focus, fold, stem
 from communique.answer.verify import Passage, VerifiedStream
 from communique.evaluate import judge, load_questions, run
 from communique.ingest.items import Item
@@ -149,6 +149,9 @@ def test_question_analysis() -> None:
     assert q.focus == "minister" and "Bill C-41" in q.hard_anchors
     assert find_anchors("Fresh vegetables cost more in US shops", hard_only=True) == ["US"]
     assert find_focus("How much did the new plant cost?") == "cost"
+    assert stem("states") == stem("state") == stem("stated")  # plural and past of a word ending in -e
+    assert stem("swore") == stem("sworn") == stem("swearing")  # irregular verbs
+    assert stem("restricted") == stem("restricts") != stem("restore")
     assert contains_anchor(fold("Japanese brewer Asahi"), "Japan")
     assert contains_anchor(fold("SAP introduced the EU AI Cloud"), "SAP EU AI Cloud")
     assert not contains_anchor(fold("the central bank of Europe"), "European Central Bank")

@@ -31,7 +31,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "population": ("population", "inhabitants", "residents"), "age": ("age", "aged", "years old"),
 }
 _NUM = re.compile(r"\d[\d,.]*")
-_STORY_WORDS = {"story", "stori", "involve", "report", "happen", "article", "new", "mention", "feature", "cover"}
+_STORY_WORDS = {stem(w) for w in "story stories involve report happen article new mention feature cover".split()}
 
 
 @dataclass

@@ -73,14 +73,37 @@ _SAME = {"nation": "country", "nations": "country", "countries": "country", "fir
          "companies": "company"}
 
 
+# Past forms of common irregular verbs, to their present: "swore in" is asked as "sworn in", "won" as "win".
+_IRREGULAR_FORMS = (
+    "swore,sworn:swear won:win ran:run took,taken:take fell,fallen:fall rose,risen:rise struck:strike sold:sell "
+    "bought:buy spent:spend built:build told:tell said:say met:meet sent:send found:find held:hold led:lead "
+    "fled:flee stole,stolen:steal froze,frozen:freeze broke,broken:break drove,driven:drive wrote,written:write "
+    "chose,chosen:choose gave,given:give began,begun:begin grew,grown:grow threw,thrown:throw flew,flown:fly "
+    "shot:shoot caught:catch brought:bring thought:think fought:fight sought:seek taught:teach kept:keep "
+    "lost:lose paid:pay made:make became:become came:come went,gone:go saw,seen:see knew,known:know ate,eaten:eat "
+    "hid,hidden:hide rode,ridden:ride sank,sunk:sink spoke,spoken:speak stood:stand shook,shaken:shake "
+    "withdrew,withdrawn:withdraw drew,drawn:draw blew,blown:blow wore,worn:wear tore,torn:tear beaten:beat "
+    "bitten:bite forgot,forgotten:forget upheld:uphold withheld:withhold oversaw,overseen:oversee "
+    "overtook,overtaken:overtake undertook,undertaken:undertake dealt:deal dug:dig fed:feed felt:feel "
+    "heard:hear slept:sleep spun:spin wept:weep woke,woken:wake arose,arisen:arise lent:lend meant:mean "
+    "hung:hang swept:sweep stuck:stick sprang,sprung:spring"
+)
+_IRREGULAR = {form: base for entry in _IRREGULAR_FORMS.split() for forms, base in [entry.split(":")]
+              for form in forms.split(",")}
+
+
 def stem(word: str) -> str:
-    """A light English stemmer: enough to match 'restricted'/'restricting'/'restricts', 'nations'/'countries'."""
+    """A light English stemmer: enough to match 'restricted'/'restricting'/'restricts', 'nations'/'countries',
+    'states'/'state', 'swore'/'swearing'."""
     w = fold(word)
     w = _SAME.get(w, w)
+    w = _IRREGULAR.get(w, w)
     for suffix in ("ications", "ication", "ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
-        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+        if len(w) >= len(suffix) + 3 + (suffix != "ing") and w.endswith(suffix):
             w = w[: -len(suffix)] + ("y" if suffix == "ies" else "")
             break
+    while len(w) > 3 and w.endswith("e"):  # state / states / stated / stating → stat; agree / agreed → agr
+        w = w[:-1]
     # ratified / ratifies / ratification → ratif; applied / application → appl
     return w[:-1] if len(w) > 5 and w.endswith(("i", "y")) and not w.endswith(("ay", "ey", "oy")) else w
 

@@ -37,7 +37,8 @@ class Passage:
 
 
 def _content(text: str) -> set[str]:
-    return {s for s in stems_of(text) if s not in STOPWORDS and len(s) > 2}
+    kept = " ".join(w for w in words(text) if fold(w) not in STOPWORDS)
+    return {s for s in stems_of(kept) if len(s) > 2}
 
 
 def supported(sentence: str, passage: Passage, question: Question) -> bool:

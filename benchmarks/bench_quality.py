@@ -92,6 +92,61 @@ def retrieval(svc, questions: list[dict], k: int) -> tuple[list[list], dict]:
     return rows, summary
 
 
+def answer_bearing(svc, q: dict, days: int) -> set[str]:
+    """Ids of the articles of the `days` before the question's `as_of` that contain its expected answer."""
+    from datetime import date, timedelta
+
+    from communique.evaluate import holds_answer
+    from communique.models import Filters
+
+    as_of = date.fromisoformat(q["as_of"])
+    window = Filters(since=as_of - timedelta(days=days), until=as_of)
+    found: set[str] = set()
+    for alt in q["expect"][0]:
+        page, more = 1, True
+        while more:  # the store's LIKE prefilter, then the scorer's whole-word rule
+            listed = svc.store.list_articles(alt, window, page, 200)
+            found |= {a.id for a in listed.articles if holds_answer(a.title + "\n" + a.text, q)}
+            more, page = page * 200 < listed.total, page + 1
+    return found
+
+
+def reach(svc, questions: list[dict], days: int) -> tuple[list, list]:
+    """How far toward each answer the engine gets, for questions asked as of a day (news quizzes).
+
+    A question is reachable when its expected answer is written in an article of the `days` before
+    `as_of`; for those, is such an article among the engine's candidates, and where does the first
+    sentence that holds the answer rank among all scored sentences? The gap between reachable and
+    ranked first is what retrieval and sentence selection lose; the rest is not in the news at all.
+    """
+    from datetime import date
+
+    from communique.answer import evidence_for
+    from communique.evaluate import holds_answer
+
+    n = reachable = candidates = 0
+    ranks: list[int | None] = []
+    for q in questions:
+        if not q.get("as_of") or q["type"] == "unanswerable" or not q.get("expect"):
+            continue
+        n += 1
+        bearing = answer_bearing(svc, q, days)
+        if not bearing:
+            continue
+        reachable += 1
+        _, ev = evidence_for(svc, q["question"], q.get("history") or [], date.fromisoformat(q["as_of"]), None)
+        candidates += any(c.article.id in bearing for c in ev.candidates)
+        ranks.append(next((i for i, s in enumerate(ev.sentences, 1)
+                           if s.candidate.article.id in bearing and holds_answer(s.text, q)), None))
+    if not n:
+        return [], []
+    share = lambda k: f"{k} ({k / n:.2f})"  # noqa: E731
+    within = lambda top: share(sum(r is not None and r <= top for r in ranks))  # noqa: E731
+    head = ["questions with as_of", f"answer in an article of the {days} days before", "… among the candidates",
+            "answer sentence ranked 1st", "in the top 3", "in the top 10"]
+    return head, [[n, share(reachable), share(candidates), within(1), within(3), within(10)]]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     shared_q = SHARED / "eval" / "seeds_dev.jsonl"
@@ -104,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", type=Path, help="use this already ingested database as is (no ingest)")
     parser.add_argument("--k", type=int, default=10, help="hits per hybrid search")
     parser.add_argument("--skip-answers", action="store_true", help="retrieval only; do not run the answer engine")
+    parser.add_argument("--reach-days", type=int, default=30,
+                        help="for questions with as_of: the window in which an article must hold the answer")
     parser.add_argument("--workdir", type=Path, help="keep the database here instead of a temporary folder")
     args = parser.parse_args(argv)
 
@@ -154,6 +211,15 @@ def main(argv: list[str] | None = None) -> None:
                     ["id", "type", "retrieval query", "gold", "gold rank", f"top {TOP} articles"], misses))
         else:
             report.note("No answerable question names its sources: retrieval is not scored.")
+
+        head, rows = reach(svc, questions, args.reach_days)
+        if rows:
+            report.section(
+                "Reach: for questions asked as of a day, where the expected answer is and how far the engine gets",
+                table(head, rows) + "\n\nShares are of all questions with `as_of`. Ranks are over every scored "
+                "sentence of the candidates, best first; only sentences of answer-bearing articles of the "
+                "window count.",
+            )
 
         if not args.skip_answers:
             # A service with its own embedder: the retrieval pass above must not have warmed the query cache.

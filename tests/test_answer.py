@@ -13,7 +13,7 @@ import communique
 from communique.answer.citations import markers_in
 from communique.answer.question import analyse, contains_anchor, find_anchors, find_focus, fold, stem
 from communique.answer.verify import Passage, VerifiedStream
-from communique.evaluate import judge, load_questions, run
+from communique.evaluate import holds_answer, judge, load_questions, run
 from communique.ingest.items import Item
 from communique.models import Article
 
@@ -181,6 +181,8 @@ def test_eval_judge_matches_the_scorer_rules() -> None:
     assert judge(q, {"answer": "62 of them", "refused": False, "citations": [{"title": "T"}]})[0]
     assert not judge(q, {"answer": "62, not chickenpox", "refused": False, "citations": [{"title": "T"}]})[0]
     assert judge({"type": "unanswerable", "expect": []}, {"answer": "", "refused": True})[0]
+    assert holds_answer("62 of them", q) and not holds_answer("in 1962", q)
+    assert not holds_answer("anything", {"type": "unanswerable", "expect": []})
 
 
 def test_eval_command_prints_a_score_line(tmp_path, sample_db_file) -> None:

@@ -44,6 +44,15 @@ class Judgement:
     first_ms: float | None = None  # time to the first streamed piece of the answer
 
 
+def _missing(q: dict, normed: str) -> list[list[str]]:
+    return [g for g in q.get("expect", []) if not any(_contains(normed, alt) for alt in g)]
+
+
+def holds_answer(text: str, q: dict) -> bool:
+    """Does the text contain the expected answer, by the scorer's rules (one alternative of every group)?"""
+    return bool(q.get("expect")) and not _missing(q, _norm(text))
+
+
 def judge(q: dict, resp: dict) -> tuple[bool, float | None, str]:
     answer = _norm(resp.get("answer", ""))
     refused = bool(resp.get("refused"))
@@ -51,7 +60,7 @@ def judge(q: dict, resp: dict) -> tuple[bool, float | None, str]:
         return refused, None, "" if refused else "did not refuse"
     if refused:
         return False, None, "refused an answerable question"
-    missing = [g for g in q.get("expect", []) if not any(_contains(answer, alt) for alt in g)]
+    missing = _missing(q, answer)
     wrong = [w for w in q.get("reject", []) if _contains(answer, w)]
     cited = [_norm(c.get("title", "")) for c in resp.get("citations", []) if c.get("title")]
     gold = {_norm(t) for t in q.get("sources", [])}

@@ -66,10 +66,10 @@ def draft_answer(service: Communique, question: Question, evidence: Evidence) ->
     return draft
 
 
-def answer_events(
+def evidence_for(
     service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
-) -> Iterator[AnswerEvent]:
-    t0 = time.perf_counter()
+) -> tuple[Question, Evidence]:
+    """The question analysed and the evidence an answer is drawn from: what every generator sees."""
     q = analyse(question, history)
     filters = Filters(**vars(filters)) if filters else Filters()
     newest = None
@@ -82,6 +82,14 @@ def answer_events(
     evidence = gather(service.store, service.embedder, q, as_of, filters,
                       k_chunks=60 if q.kind == "stories" else 24,
                       max_articles=20 if q.kind == "stories" else 8)
+    return q, evidence
+
+
+def answer_events(
+    service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
+) -> Iterator[AnswerEvent]:
+    t0 = time.perf_counter()
+    q, evidence = evidence_for(service, question, history, as_of, filters)
     t_retrieve = time.perf_counter()
     yield AnswerEvent("sources", _sources_payload(evidence))
     t_first = None

@@ -11,7 +11,15 @@ import pytest
 
 import communique
 from communique.answer.citations import markers_in
-from communique.answer.question import analyse, contains_anchor, find_anchors, find_focus, fold, stem
+from communique.answer.question import (
+    analyse,
+    contains_anchor,
+    find_anchors,
+    find_focus,
+    fold,
+    is_briefing,
+    stem,
+)
 from communique.answer.verify import Passage, VerifiedStream
 from communique.evaluate import holds_answer, judge, load_questions, run
 from communique.ingest.items import Item
@@ -110,6 +118,40 @@ def test_as_of_finds_last_weeks_report_behind_a_crowded_archive(make_service) ->
     assert answer.citations[0].published == date(2026, 11, 16)
 
 
+@pytest.mark.parametrize("question", ["What happened this week?", "What's new?", "Quoi de neuf ?",
+                                      "¿Qué pasó esta semana?", "Was ist diese Woche passiert?"])
+def test_briefing_lists_the_stories_of_the_last_week_newest_first(sample_db, question: str) -> None:
+    answer = sample_db.ask(question)
+    assert not answer.refused, answer.answer
+    assert_contract(answer)
+    newest = max(c.published for c in answer.citations)
+    assert newest == date(2026, 11, 9)  # the newest digest of the sample
+    assert all(newest - c.published < timedelta(days=7) for c in answer.citations)
+    assert answer.answer.startswith(f"{len(answer.citations)} stories since 2026-11-03:"), answer.answer
+    assert answer.answer.count("\n• ") == len(answer.citations)
+
+
+def test_briefing_as_of_a_quiet_week_gives_the_latest_before_it(sample_db) -> None:
+    quiet = sample_db.ask("What happened this week?", as_of=date(2026, 11, 20))
+    assert quiet.answer.startswith("No articles were published from 2026-11-14 to 2026-11-20."), quiet.answer
+    assert quiet.citations and all(c.published == date(2026, 11, 9) for c in quiet.citations)
+    before = sample_db.ask("What's new?", as_of=date(2026, 10, 1))
+    assert before.refused and "on or before 2026-10-01" in before.answer
+
+
+def test_briefing_is_not_sent_to_a_model(sample_db_file) -> None:
+    """A list of stories is the answer as it stands: no model call (this server does not exist)."""
+    from communique.config import Settings
+    from communique.service import Communique
+
+    svc = Communique(Settings(db=sample_db_file, generator="openai", llm_base_url="http://127.0.0.1:9/v1"))
+    try:
+        answer = svc.ask("What are the latest stories?")
+    finally:
+        svc.close()
+    assert not answer.refused and len(answer.citations) >= 5
+
+
 def test_french_question_finds_and_cites_the_english_article(sample_db) -> None:
     answer = sample_db.ask("Quel pays a suspendu l'application Lumaro en attendant un audit ?")
     assert not answer.refused
@@ -137,6 +179,26 @@ def test_followups_are_suggested(sample_db) -> None:
     assert answer.followups and all(f.endswith(("?", "”")) for f in answer.followups)
 
 
+def test_a_title_acronym_matches_the_title_written_out(sample_db) -> None:
+    answer = sample_db.ask("Who is the CEO of Halvard Microsystems?")
+    assert not answer.refused and answer.answer.startswith("Ingrid Halvorsen"), answer.answer
+
+
+def test_how_many_prefers_the_figure_of_what_is_counted(sample_db) -> None:
+    """"63 countries" in the same story is not the number of ratifications."""
+    answer = sample_db.ask("How many ratifications does the Valletta Accord need before it can enter into force?")
+    assert re.search(r"\b20\b", answer.answer) and "63" not in answer.answer, answer.answer
+
+
+def test_followup_subjects_are_names_not_sentence_openers_months_or_the_asked_name() -> None:
+    from communique.answer.followups import main_subject
+
+    article = Article(title="Hidden prompts target assistants", text=(
+        "In October, Tallinn-based Karsk Security said New Zealand’s Ministry of Education was hit. "
+        "Officials in New Zealand confirmed it in October. Karsk Security declined to comment."))
+    assert main_subject(article, analyse("What did Karsk Security find?")) == "New Zealand"
+
+
 def test_events_stream_sources_then_text_then_answer(sample_db) -> None:
     events = list(sample_db.ask_events("Where was the 156-qubit machine unveiled?"))
     kinds = [e.kind for e in events]
@@ -152,6 +214,8 @@ def test_question_analysis() -> None:
     assert stem("states") == stem("state") == stem("stated")  # plural and past of a word ending in -e
     assert stem("swore") == stem("sworn") == stem("swearing")  # irregular verbs
     assert stem("restricted") == stem("restricts") != stem("restore")
+    assert is_briefing("What happened in the last week?") and is_briefing("Any news today?")
+    assert not is_briefing("What happened with Lumaro this week?") and not is_briefing("Any news on ransomware?")
     assert contains_anchor(fold("Japanese brewer Asahi"), "Japan")
     assert contains_anchor(fold("SAP introduced the EU AI Cloud"), "SAP EU AI Cloud")
     assert not contains_anchor(fold("the central bank of Europe"), "European Central Bank")

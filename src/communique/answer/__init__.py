@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from communique.answer.events import AnswerEvent
-from communique.answer.evidence import Evidence, gather
+from communique.answer.evidence import Evidence, gather, latest
 from communique.answer.extractive import Draft, compose  # noqa: F401  (Draft: the type draft_answer returns)
 from communique.answer.followups import suggest
 from communique.answer.question import Question, analyse
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 _RECENT = re.compile(r"\b(today|yesterday|this week|last week|past week|this month|last month|past month|"
                      r"latest|recent|lately|cette semaine|esta semana|diese woche)\b", re.IGNORECASE)
+
+
+BRIEFING_DAYS = 7  # "What's new?" without a period: the week up to `as_of` or the newest article
+BRIEFING_MAX = 10  # stories listed in a briefing, newest first
 
 
 def time_window(question: str, as_of: date | None, newest: date | None) -> date | None:
@@ -55,7 +59,7 @@ def draft_answer(service: Communique, question: Question, evidence: Evidence) ->
     """
     fallback = compose(evidence)
     draft = fallback
-    if service.settings.generator != "extractive" and not fallback.refused:
+    if service.settings.generator != "extractive" and not fallback.refused and question.kind != "briefing":
         from communique.answer.generate import generate_verified
 
         draft = yield from generate_verified(service, question, evidence, fallback)
@@ -73,10 +77,20 @@ def evidence_for(
     q = analyse(question, history)
     filters = Filters(**vars(filters)) if filters else Filters()
     newest = None
-    if _RECENT.search(question) and as_of is None:
+    if (_RECENT.search(question) or q.kind == "briefing") and as_of is None:
         last = service.stats().last_published
-        newest = date.fromisoformat(last) if last else None
+        newest = date.fromisoformat(last[:10]) if last else None
     since = time_window(question, as_of, newest)
+    if q.kind == "briefing":  # "What's new?": the last week up to `as_of`, or up to the newest article
+        until = min(d for d in (as_of, filters.until) if d) if (as_of or filters.until) else None
+        ref = until or newest
+        if since is None and ref is not None:
+            since = ref - timedelta(days=BRIEFING_DAYS)
+        if since is not None:
+            since += timedelta(days=1)  # "the last 7 days" counts the reference day itself
+        if filters.since is not None and (since is None or filters.since > since):
+            since = filters.since
+        return q, latest(service.store, q, since, until, BRIEFING_MAX)
     if since and (filters.since is None or filters.since < since):
         filters.since = since
     evidence = gather(service.store, service.embedder, q, as_of, filters,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
-from communique.answer.question import Question, contains_anchor, fold, stem
+from communique.answer.question import Question, anchor_variants, contains_anchor, fold, stem
 from communique.models import Article, Filters
 from communique.retrieve import search_both
 from communique.retrieve.fusion import recency_weight, reciprocal_rank_fusion
@@ -63,10 +63,20 @@ class Sentence:
 
 
 @dataclass
+class Period:
+    """The days a news briefing covers, and how many articles were published in them."""
+
+    since: date | None
+    until: date | None
+    total: int  # 0: nothing in those days; the candidates are then the latest articles before them
+
+
+@dataclass
 class Evidence:
     question: Question
     candidates: list[Candidate]
     weights: dict[str, float]
+    period: Period | None = None  # for a briefing ("What happened this week?"): the days it covers
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -74,6 +84,10 @@ class Evidence:
 
 
 RECENT_DAYS = 30  # with `as_of`: the window searched on its own besides the whole archive
+_MONEY_FOCUS = frozenset("cost price fine penalty salary budget revenue profit charge fee worth pay paid spend spent "
+                         "earn raise".split())
+_MONEY = re.compile(r"[€$£¥]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|bn|m)?\s*"
+                    r"(?:euros?|dollars?|pounds?|yen|yuan|naira|rupees?|francs?|usd|eur|gbp)\b", re.IGNORECASE)
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
 _COMPOUND = re.compile(r"\b(cyber|e|on|off)[\s-]+(attack|security|crime|mail|line)", re.IGNORECASE)
 # "what is it called" is asked as "what is the name of"
@@ -94,7 +108,12 @@ def type_bonus(kind: str, sentence: str, question: Question) -> float:
     if kind == "count":
         q_numbers = set(re.findall(r"\d[\d,.]*", question.text))
         s_numbers = set(re.findall(r"\d[\d,.]*", sentence))
-        return 1.0 if (s_numbers - q_numbers) or re.search(r"\b" + _NUMBER_WORDS + r"\b", sentence, re.I) else 0.0
+        if not (s_numbers - q_numbers) and not re.search(r"\b" + _NUMBER_WORDS + r"\b", sentence, re.I):
+            return 0.0
+        if question.focus in _MONEY_FOCUS:  # "How much is the plant costing?": an amount of money
+            return 1.0 if _MONEY.search(sentence) else 0.5
+        # "How many ratifications…": a figure next to what is counted, not "63 countries" in the same story
+        return 1.0 if not question.counted or stem(question.counted) in stems_of(sentence) else 0.5
     if kind == "time":
         return 1.0 if _HAS_DATE.search(sentence) else 0.0
     if kind in ("person", "place", "list", "fact"):
@@ -147,6 +166,19 @@ def gather(
             candidates.append(Candidate(article, rank, dense_by_article.get(article_id, 0.0),
                                         dense_chunks=dense_chunks.get(article_id, [])))
     return score(question, candidates, as_of)
+
+
+def latest(store, question: Question, since: date | None, until: date | None, limit: int) -> Evidence:
+    """The newest articles of a period, newest first: a briefing needs no search, only dates."""
+    period_filter = Filters(since=since, until=until)
+    page = store.list_articles(None, period_filter, 1, limit)
+    articles = page.articles
+    if not articles and since is not None:  # a quiet week: the latest stories before it
+        articles = store.list_articles(None, Filters(until=until), 1, limit).articles
+    candidates = [Candidate(a, rank, 0.0) for rank, a in enumerate(articles)]
+    evidence = score(question, candidates, until)
+    evidence.period = Period(since, until, page.total)
+    return evidence
 
 
 @dataclass(frozen=True)
@@ -218,10 +250,13 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
         # As of a day, a sentence of last month's news outranks an equally good one of years ago.
         recent = 1.0 if as_of is None else 0.7 + 0.3 * recency_weight(c.article.published, as_of, half_life_days=30)
         focus = stem(question.focus) if question.focus else None
-        synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ())
+        synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ()) or tuple(  # "CEO" is written "chief executive"
+            v for v in anchor_variants(question.focus or "") if v != fold(question.focus or ""))
         for i, (a, b) in enumerate(spans):
             if focus in weights and synonyms and any(w in c.article.text[a:b].lower() for w in synonyms):
                 stems_per[i].add(focus)
+            elif focus in weights and question.focus in _MONEY_FOCUS and _MONEY.search(c.article.text[a:b]):
+                stems_per[i].add(focus)  # "How much is it costing?" is answered by "the €14 billion facility"
             own_terms = stems_per[i] & weights.keys()
             near = set(stems_per[i])
             if i > 0:

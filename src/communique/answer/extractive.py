@@ -100,6 +100,8 @@ def _date(c: Candidate) -> str:
 
 def compose(evidence: Evidence) -> Draft:
     q = evidence.question
+    if q.kind == "briefing":
+        return _briefing(evidence)
     support = supporting(evidence)
     if not support:
         return refusal(q, evidence.candidates)
@@ -236,6 +238,33 @@ def _summary(c: Candidate, book: CitationBook, support: list[Candidate]) -> Draf
         if len(lead) >= 3 or words >= 60:
             break
     return Draft(" ".join(_sentence(s, book) for s in lead), False, book, support)
+
+
+def _briefing(evidence: Evidence) -> Draft:
+    """The stories of a period, newest first, each with its lead sentence: "What happened this week?"."""
+    period = evidence.period
+    book, lines = CitationBook(), []
+    for c in evidence.candidates:
+        lead = min(c.sentences, key=lambda s: s.start, default=None)
+        if lead is not None:
+            n = book.cite(c.article, lead.start, lead.end)
+            lines.append(f"• {c.article.title} ({_date(c)}): {lead.text.strip()} {marker(n)}")
+    if not lines:
+        text = (f"I have no articles published on or before {period.until.isoformat()}." if period and period.until
+                else "I have no articles yet: nothing has been ingested.")
+        return Draft(text, True, book, [])
+    if period and period.since:
+        days = (f"from {period.since.isoformat()} to {period.until.isoformat()}" if period.until
+                else f"since {period.since.isoformat()}")
+    if period and period.since and not period.total:
+        head = f"No articles were published {days}. The latest before that:"
+    elif period and period.since:
+        count = f"{period.total} {'story' if period.total == 1 else 'stories'}"
+        shown = "" if period.total <= len(lines) else f", the {len(lines)} newest"
+        head = f"{count} {days}{shown}:"
+    else:
+        head = "The latest stories:"
+    return Draft(head + "\n" + "\n".join(lines), False, book, evidence.candidates)
 
 
 def _names(text: str) -> list[str]:

@@ -10,17 +10,29 @@ from communique.models import Article
 
 _PHRASE = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
 _SKIP = {"The", "A", "An", "In", "On", "At", "It", "This", "That", "These", "Those", "He", "She", "They", "But",
-         "And", "However", "Meanwhile", "According", "While", "After", "Before", "As", "If", "So", "Its", "Their"}
+         "And", "However", "Meanwhile", "According", "While", "After", "Before", "As", "If", "So", "Its", "Their",
+         *"January February March April May June July August September October November December".split(),
+         *"Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()}
 
 
 def main_subject(article: Article, question: Question) -> str | None:
     """The name an article mentions most that the question did not already use."""
     asked = fold(question.text + " " + " ".join(question.context_terms))
     counts: Counter[str] = Counter()
-    for m in _PHRASE.findall(article.title + ". " + article.text):
-        if m in _SKIP or len(m) < 3 or fold(m) in asked:
-            continue
-        counts[m] += 1
+    named = [fold(a) for a in question.anchors]
+    text = article.title + ". " + article.text
+    for match in _PHRASE.finditer(text):
+        before = text[max(0, match.start() - 3):match.start()]
+        starts_sentence = match.start() == 0 or re.search(r"[.!?:\n]\s*$", before) is not None
+        phrase = re.sub(r"^(?:The|A|An)\s+|[’']s$", "", match.group(0))
+        for name in re.split(r"[’']s\s+", phrase):  # "New Zealand’s Ministry" names New Zealand
+            if " " not in name and starts_sentence:  # "Hidden prompts…": a capital that only starts a sentence
+                continue
+            starts_sentence = False
+            folded = fold(name)
+            if name in _SKIP or len(name) < 3 or folded in asked or any(a in folded for a in named):
+                continue
+            counts[name] += 1
     return counts.most_common(1)[0][0] if counts else None
 
 

@@ -42,6 +42,9 @@ _ALIASES = {
     "eu": ["eu", "european union", "europe", "brussels"],
     "un": ["un", "united nations", "u.n"],
     "ai": ["ai", "artificial intelligence"],
+    "ceo": ["ceo", "chief executive"], "cfo": ["cfo", "chief financial officer"],
+    "cto": ["cto", "chief technology officer"], "coo": ["coo", "chief operating officer"],
+    "nato": ["nato", "north atlantic treaty organization"], "who": ["who", "world health organization"],
 }
 
 
@@ -152,6 +155,32 @@ def classify(text: str) -> str:
     if re.search(r"^why\b|\bpourquoi\b|\bpor qué\b|\bwarum\b|\bperché\b|\bporque\b", t):
         return "reason"
     return "fact"
+
+
+# A question about the news itself, with no subject: "What happened this week?", "What's new?", "Quoi de neuf ?"
+_BRIEFING_ASKS = re.compile(
+    r"\bwhat(?:'s| is| has) (?:new|happening|going on)\b|\bwhat (?:happened|has happened|is happening)\b"
+    r"|\bany news\b|\b(?:latest|recent|top|newest) (?:news|stories|headlines|articles)\b|\bround-?up\b"
+    r"|\b(?:news|stories|headlines) (?:of|from|this|today|for)\b|\bquoi de neuf\b|\bqu.est-ce qui s.est passe\b"
+    r"|\bque (?:hay de nuevo|paso)\b|\bwas gibt es neues\b|\bwas ist .*passiert\b|\bnouvelles\b|\bnoticias\b"
+    r"|\bnachrichten\b")
+# Words such a question may hold besides the ask: time, "news", and the small words of the languages above.
+_BRIEFING_WORDS = frozenset(
+    "happen happened happening happens news new newest latest recent recently lately week weeks weekend today "
+    "yesterday month days day past last story stories article articles headline headlines report reports reported "
+    "going top digest issue update updates anything any there brief briefing roundup round-up give tell show me "
+    "us summary summarise summarize overview qu ce cette semaine passe passé nouvelles quoi de neuf la les des "
+    "aujourd'hui hier mois esta semana pasó paso noticias nuevo hoy ayer mes que qué hay las los del "
+    "diese woche passiert nachrichten neues gibt es ist heute gestern monat was der die".split())
+
+
+def is_briefing(text: str) -> bool:
+    """Does the question ask for the recent news in general rather than about a subject?"""
+    t = fold(text)
+    if not _BRIEFING_ASKS.search(t):
+        return False
+    names = [w for a in find_anchors(text, hard_only=True) for w in a.split()]  # German nouns: "diese Woche"
+    return all(fold(w) in _BRIEFING_WORDS for w in keywords(text) + names)
 
 
 def find_anchors(text: str, hard_only: bool = False) -> list[str]:
@@ -278,6 +307,9 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
     m = re.search(r"\bhow many ([\w-]+)", fold(text))
     q.counted = m.group(1) if m else None
     q.retrieval_query = q.text
+    if is_briefing(text):
+        q.kind = "briefing"
+        return q
     if is_followup(text, history):
         previous = [t["content"] for t in history if t.get("role", "user") == "user" and t.get("content")][-2:]
         context = " ".join(previous)

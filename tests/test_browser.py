@@ -191,6 +191,19 @@ def test_refusal_is_a_friendly_message(open_page) -> None:
     watch.assert_clean()
 
 
+def test_briefing_shows_one_line_per_story(open_page) -> None:
+    page, watch = open_page("/")
+    assert page.locator(".welcome .chip", has_text="What happened this week?").count() == 1  # a starter
+    answer = ask(page, "What happened this week?")
+    assert "msg--refused" not in answer.get_attribute("class")
+    assert answer.locator("button.cite").count() >= 5
+    stories = answer.locator(".answer-text .story-list li")
+    assert stories.count() >= 5 and stories.count() == answer.locator("button.cite").count()
+    assert answer.locator(".answer-text p").first.inner_text().endswith(":")  # the heading: "10 stories since …:"
+    shot(page, "08-briefing")
+    watch.assert_clean()
+
+
 def test_ask_about_this_article(open_page, server: ServerProcess) -> None:
     aid = article_id(server, "Ghana")
     page, watch = open_page(f"/articles/{aid}")

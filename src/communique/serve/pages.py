@@ -100,7 +100,7 @@ def _chips(questions: list[str], label: str) -> str:
 
 
 def chat_page(recent: list[Article], total: int, max_chars: int) -> str:
-    suggestions = [about(a) for a in recent[:3]]
+    suggestions = ["What happened this week?", *(about(a) for a in recent[:2])] if recent else []
     welcome = (
         '<div class="welcome" data-welcome>'
         '<h1>What would you like to know?</h1>'

@@ -137,12 +137,11 @@
     var byN = {};
     (citations || []).forEach(function (c) { byN[c.n] = c; });
     target.textContent = "";
-    text.split(/\n{2,}/).forEach(function (para) {
-      if (!para.trim()) return;
-      var p = h("p");
+
+    function inline(node, line) {  // text with its [n] markers turned into source buttons
       var last = 0;
-      para.replace(MARKER, function (match, nums, offset) {
-        p.append(para.slice(last, offset));
+      line.replace(MARKER, function (match, nums, offset) {
+        node.append(line.slice(last, offset));
         last = offset + match.length;
         var numbers = nums.split(",").map(function (n) { return parseInt(n, 10); });
         var group = h("span", { class: "cites" });
@@ -159,11 +158,37 @@
             group.append(h("span", { class: "cite cite--pending", text: String(n) }));
           }
         });
-        p.append(group);
+        node.append(group);
         return match;
       });
-      p.append(para.slice(last));
-      target.append(p);
+      node.append(line.slice(last));
+      return node;
+    }
+
+    text.split(/\n{2,}/).forEach(function (para) {
+      if (!para.trim()) return;
+      var list = null;
+      var p = null;
+      para.split("\n").forEach(function (line) {
+        if (/^\s*•\s/.test(line)) {  // one story per line: "• Title (date): lead [n]"
+          if (!list) { list = h("ul", { class: "story-list" }); target.append(list); }
+          var item = line.replace(/^\s*•\s*/, "");
+          var head = /^(.+?) \((\d{4}-\d{2}-\d{2}|undated)\): /.exec(item);
+          var li = h("li");
+          if (head) {
+            li.append(h("strong", { text: head[1] }), " ", h("span", { class: "story-date", text: head[2] }), " ");
+            item = item.slice(head[0].length);
+          }
+          list.append(inline(li, item));
+          p = null;
+          return;
+        }
+        list = null;
+        if (!line.trim()) return;
+        if (p) p.append(" ");
+        else { p = h("p"); target.append(p); }
+        inline(p, line);
+      });
     });
   }
 

@@ -164,6 +164,13 @@ def test_stories_lists_every_article_that_names_the_subject(sample_db) -> None:
     assert all("Halvard" in sample_db.article(c.article_id).text for c in answer.citations)
 
 
+def test_stories_about_a_topic_name_the_topic(sample_db) -> None:
+    answer = sample_db.ask("Which stories are about ransomware?")
+    assert re.match(r"\d+ stories about ransomware:", answer.answer), answer.answer
+    assert len(answer.citations) >= 2
+    assert all("ransomware" in sample_db.article(c.article_id).text.lower() for c in answer.citations)
+
+
 def test_instructions_inside_articles_are_data(sample_db) -> None:
     """An article quoting 'Ignore previous instructions…' changes nothing about other answers."""
     answer = sample_db.ask("Which countries restricted the Lumaro app?")

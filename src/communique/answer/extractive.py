@@ -289,6 +289,9 @@ def _stories(q: Question, support: list[Candidate], book: CitationBook, weights:
         lines.append(f"• {c.article.title} ({_date(c)}): {pick.text.strip()} {marker(n)}")
     if not lines:
         return refusal(q, support)
-    subject = ", ".join(anchors) if anchors else "this"
-    head = f"{len(lines)} {'story involves' if len(lines) == 1 else 'stories involve'} {subject}:"
+    if anchors:
+        head = f"{len(lines)} {'story involves' if len(lines) == 1 else 'stories involve'} {', '.join(anchors)}:"
+    else:  # "Which stories are about ransomware?": name the topic in the question's own words
+        topic_words = [w for w in q.terms if stem(w) not in _STORY_WORDS]
+        head = f"{len(lines)} {'story' if len(lines) == 1 else 'stories'} about {' '.join(topic_words) or 'this'}:"
     return Draft(head + "\n" + "\n".join(lines), False, book, support)

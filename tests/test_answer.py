@@ -164,6 +164,15 @@ def test_stories_lists_every_article_that_names_the_subject(sample_db) -> None:
     assert all("Halvard" in sample_db.article(c.article_id).text for c in answer.citations)
 
 
+@pytest.mark.parametrize("question", ["Give me a timeline of the Valletta Accord",
+                                      "How has the Valletta Accord story developed?"])
+def test_timeline_lists_the_stories_of_a_subject_oldest_first(sample_db, question: str) -> None:
+    answer = sample_db.ask(question)
+    days = [c.published for c in answer.citations]
+    assert len(days) >= 3 and days == sorted(days), answer.answer
+    assert all("Valletta Accord" in sample_db.article(c.article_id).text for c in answer.citations)
+
+
 def test_stories_about_a_topic_name_the_topic(sample_db) -> None:
     answer = sample_db.ask("Which stories are about ransomware?")
     assert re.match(r"\d+ stories about ransomware:", answer.answer), answer.answer

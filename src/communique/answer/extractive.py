@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from communique.answer.citations import CitationBook, marker
 from communique.answer.evidence import Candidate, Evidence, Sentence, stems_of
@@ -31,7 +32,8 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "population": ("population", "inhabitants", "residents"), "age": ("age", "aged", "years old"),
 }
 _NUM = re.compile(r"\d[\d,.]*")
-_STORY_WORDS = {stem(w) for w in "story stories involve report happen article new mention feature cover".split()}
+_STORY_WORDS = {stem(w) for w in ("story stories involve report happen article new mention feature cover timeline "
+                                  "chronology history develop evolve unfold progress give show tell list").split()}
 
 
 @dataclass
@@ -277,7 +279,8 @@ def _stories(q: Question, support: list[Candidate], book: CitationBook, weights:
     anchor_stems = {stem(w) for a in anchors for w in fold(a).split()}
     topic = {t: w for t, w in weights.items() if t not in anchor_stems and t not in _STORY_WORDS}
     lines = []
-    for c in support:
+    # Oldest first: a list of stories is how a story developed across sources and digests.
+    for c in sorted(support, key=lambda c: c.article.published or date.max):
         if topic:  # "What cyberattacks on companies in Japan…": the article must be about the rest too
             present = stems_of(c.article.title + " " + c.article.text)
             if sum(w for t, w in topic.items() if t in present) < 0.5 * sum(topic.values()):

@@ -133,7 +133,9 @@ def classify(text: str) -> str:
                  r"|\bresume\b|\bde quoi\b|\bworum geht\b|\bde qué trata\b", t):
         return "summary"
     if re.search(r"\b(which|what) (stories|articles|news|reports|items)\b|\bstories (about|involving|on|mention)"
-                 r"|\bwhat .*\b(are|were|have been) reported\b|\bwhat (happened|is happening|news)\b", t):
+                 r"|\bwhat .*\b(are|were|have been) reported\b|\bwhat (happened|is happening|news)\b"
+                 r"|\btimeline\b|\bchronolog|\bhistory of\b"
+                 r"|\bhow (has|have|did) .+ (develop|evolve|unfold|progress)", t):
         return "stories"
     if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount)\b|\bcombien\b"
                  r"|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oi]\b", t):

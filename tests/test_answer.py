@@ -139,6 +139,15 @@ def test_briefing_as_of_a_quiet_week_gives_the_latest_before_it(sample_db) -> No
     assert before.refused and "on or before 2026-10-01" in before.answer
 
 
+def test_briefing_keeps_the_readers_filters(sample_db) -> None:
+    from communique.models import Filters
+
+    one = sample_db.articles().articles[0]
+    scoped = sample_db.ask("What's new?", filters=Filters(article_ids=[one.id]))
+    assert [c.article_id for c in scoped.citations] == [one.id]
+    assert scoped.answer.startswith("1 story since"), scoped.answer
+
+
 def test_briefing_is_not_sent_to_a_model(sample_db_file) -> None:
     """A list of stories is the answer as it stands: no model call (this server does not exist)."""
     from communique.config import Settings

@@ -90,7 +90,8 @@ def evidence_for(
             since += timedelta(days=1)  # "the last 7 days" counts the reference day itself
         if filters.since is not None and (since is None or filters.since > since):
             since = filters.since
-        return q, latest(service.store, q, since, until, BRIEFING_MAX)
+        period = Filters(**{**vars(filters), "since": since, "until": until})  # keeps sources, article scope
+        return q, latest(service.store, q, period, BRIEFING_MAX)
     if since and (filters.since is None or filters.since < since):
         filters.since = since
     evidence = gather(service.store, service.embedder, q, as_of, filters,

@@ -168,16 +168,16 @@ def gather(
     return score(question, candidates, as_of)
 
 
-def latest(store, question: Question, since: date | None, until: date | None, limit: int) -> Evidence:
-    """The newest articles of a period, newest first: a briefing needs no search, only dates."""
-    period_filter = Filters(since=since, until=until)
-    page = store.list_articles(None, period_filter, 1, limit)
+def latest(store, question: Question, period: Filters, limit: int) -> Evidence:
+    """The newest articles of a period (and of the reader's other filters), newest first: a briefing needs
+    no search, only dates."""
+    page = store.list_articles(None, period, 1, limit)
     articles = page.articles
-    if not articles and since is not None:  # a quiet week: the latest stories before it
-        articles = store.list_articles(None, Filters(until=until), 1, limit).articles
+    if not articles and period.since is not None:  # a quiet week: the latest stories before it
+        articles = store.list_articles(None, Filters(**{**vars(period), "since": None}), 1, limit).articles
     candidates = [Candidate(a, rank, 0.0) for rank, a in enumerate(articles)]
-    evidence = score(question, candidates, until)
-    evidence.period = Period(since, until, page.total)
+    evidence = score(question, candidates, period.until)
+    evidence.period = Period(period.since, period.until, page.total)
     return evidence
 
 

@@ -215,6 +215,17 @@ def test_how_many_prefers_the_figure_of_what_is_counted(sample_db) -> None:
     assert re.search(r"\b20\b", answer.answer) and "63" not in answer.answer, answer.answer
 
 
+def test_how_old_leads_with_the_age(make_service) -> None:
+    svc = make_service()
+    assert svc.ingest_items([Item("wire", Article(
+        title="Veteran diplomat Ilse Marren marks milestone",
+        text="Veteran diplomat Ilse Marren celebrated her 90th birthday in Vienna on Sunday. "
+             "She led the 1994 broadband treaty talks.",
+        published=date(2026, 11, 16)))]).ok
+    answer = svc.ask("How old did Ilse Marren turn?")
+    assert answer.answer.startswith("90: "), answer.answer
+
+
 def test_followup_subjects_are_names_not_sentence_openers_months_or_the_asked_name() -> None:
     from communique.answer.followups import main_subject
 

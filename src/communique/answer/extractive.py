@@ -149,8 +149,8 @@ def compose(evidence: Evidence) -> Draft:
                 f"{marker(n1)} “{other_c.article.title}” ({_date(other_c)}) says: {other.text.strip()} {marker(n2)}")
         return Draft(text, False, book, support)
     text = " ".join(_sentence(s, book) for s in chosen)
-    name = person_named(q, chosen, best_c) if q.kind == "person" else None
-    # Lead with what the answer is about: the person asked for, or else the story's headline.
+    name = person_named(q, chosen, best_c) if q.kind == "person" else age_stated(q, chosen)
+    # Lead with what the answer is: the person or the age asked for, or else the story's headline.
     text = f"{name}: {text}" if name else f"“{best_c.article.title}”: {text}"
     return Draft(text, False, book, support)
 
@@ -227,6 +227,22 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
                 name = full.group(0)
             if len(name.split()) <= 4:
                 return name
+    return None
+
+
+_ASKS_AGE = re.compile(r"\bhow old\b|\b(?:what|which) age\b|\bquel âge\b|\bqué edad\b|\bwie alt\b", re.I)
+_AGE = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th) birthday\b|\b(\d{1,3})-year-old\b|\baged (\d{1,3})\b"
+                  r"|\b(\d{1,3}) years old\b|\bat (?:the age of )?(\d{1,3})\b|\bturn(?:s|ed)? (\d{1,3})\b", re.I)
+
+
+def age_stated(q: Question, chosen: list[Sentence]) -> str | None:
+    """The age a how-old question asks for, as the sentence states it ("a happy 100th birthday" → 100)."""
+    if not _ASKS_AGE.search(q.text):
+        return None
+    for s in chosen:
+        m = _AGE.search(s.text)
+        if m:
+            return next(g for g in m.groups() if g)
     return None
 
 

@@ -256,6 +256,8 @@ def test_question_analysis() -> None:
     assert contains_anchor(fold("SAP introduced the EU AI Cloud"), "SAP EU AI Cloud")
     assert not contains_anchor(fold("the central bank of Europe"), "European Central Bank")
     assert contains_anchor(fold("The 2024 Paris Olympics open in July"), "Paris 2024 Olympics")  # word order
+    assert contains_anchor(fold("Jimmy Carter turned 100"), "Former President Jimmy Carter")  # titles
+    assert not contains_anchor(fold("Jimmy Wales spoke"), "Former President Jimmy Carter")
     far = "Paris said in 2024 that budgets were tight, and the city council met again and again before the Olympics"
     assert not contains_anchor(fold(far), "Paris 2024 Olympics")
     assert analyse("How many were affected?", [{"role": "user", "content": "What did AWS warn about?"}]).context_terms

@@ -220,10 +220,22 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
     return list(seen)
 
 
+# Words that precede a name without being part of it: "Former President Jimmy Carter", "Briton Adriana Brownlee".
+_TITLES = frozenset(
+    "former late president vice prime minister senator sen rep representative governor gov mayor chancellor "
+    "secretary general judge justice dr doctor sir dame lord lady king queen prince princess pope ceo chairman "
+    "chairwoman chair director professor prof coach captain briton britons".split())
+
+
 def anchor_variants(anchor: str) -> list[str]:
     """Folded spellings under which an anchor may appear in an article."""
     f = fold(anchor)
-    return _ALIASES.get(f, [f])
+    if f in _ALIASES:
+        return _ALIASES[f]
+    tokens = f.split()
+    while len(tokens) > 2 and tokens[0] in _TITLES:  # "former president jimmy carter" → "jimmy carter"
+        tokens = tokens[1:]
+    return [f] if len(tokens) == len(f.split()) else [f, " ".join(tokens)]
 
 
 def _has_phrase(folded_text: str, phrase: str) -> bool:

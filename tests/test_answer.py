@@ -139,6 +139,15 @@ def test_briefing_as_of_a_quiet_week_gives_the_latest_before_it(sample_db) -> No
     assert before.refused and "on or before 2026-10-01" in before.answer
 
 
+def test_latest_on_a_subject_is_its_newest_story_however_old(sample_db) -> None:
+    """Ondarra Quantum's only story is two weeks older than the newest digest: "latest" ranks, never cuts."""
+    answer = sample_db.ask("What's the latest on Ondarra Quantum?")
+    assert not answer.refused, answer.answer
+    assert answer.citations[0].published == date(2026, 10, 26)
+    lumaro = sample_db.ask("What's the latest on Lumaro?")
+    assert lumaro.citations[0].published == date(2026, 11, 9), lumaro.answer
+
+
 def test_briefing_keeps_the_readers_filters(sample_db) -> None:
     from communique.models import Filters
 

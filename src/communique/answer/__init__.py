@@ -24,8 +24,11 @@ from communique.models import Answer, Filters
 if TYPE_CHECKING:
     from communique.service import Communique
 
-_RECENT = re.compile(r"\b(today|yesterday|this week|last week|past week|this month|last month|past month|"
-                     r"latest|recent|lately|cette semaine|esta semana|diese woche)\b", re.IGNORECASE)
+# A period the question names: only its articles count.
+_PERIOD = re.compile(r"\b(today|yesterday|this week|last week|past week|this month|last month|past month|"
+                     r"cette semaine|esta semana|diese woche)\b", re.IGNORECASE)
+# "What's the latest on X?": the newest story about X comes first, however old it is.
+_LATEST = re.compile(r"\b(latest|recent|recently|lately|newest|most recent)\b", re.IGNORECASE)
 
 
 BRIEFING_DAYS = 7  # "What's new?" without a period: the week up to `as_of` or the newest article
@@ -34,7 +37,7 @@ BRIEFING_MAX = 10  # stories listed in a briefing, newest first
 
 def time_window(question: str, as_of: date | None, newest: date | None) -> date | None:
     """`since` for questions about recent news, counted back from `as_of` (or the newest article)."""
-    m = _RECENT.search(question)
+    m = _PERIOD.search(question)
     if not m:
         return None
     ref = as_of or newest or date.today()
@@ -77,7 +80,8 @@ def evidence_for(
     q = analyse(question, history)
     filters = Filters(**vars(filters)) if filters else Filters()
     newest = None
-    if (_RECENT.search(question) or q.kind == "briefing") and as_of is None:
+    latest_first = bool(_LATEST.search(question))
+    if (_PERIOD.search(question) or latest_first or q.kind == "briefing") and as_of is None:
         last = service.stats().last_published
         newest = date.fromisoformat(last[:10]) if last else None
     since = time_window(question, as_of, newest)
@@ -94,7 +98,8 @@ def evidence_for(
         return q, latest(service.store, q, period, BRIEFING_MAX)
     if since and (filters.since is None or filters.since < since):
         filters.since = since
-    evidence = gather(service.store, service.embedder, q, as_of, filters,
+    ranking_day = as_of or (newest if latest_first else None)  # the day recency is counted back from
+    evidence = gather(service.store, service.embedder, q, ranking_day, filters,
                       k_chunks=60 if q.kind == "stories" else 24,
                       max_articles=20 if q.kind == "stories" else 8)
     return q, evidence

@@ -176,6 +176,23 @@ def test_french_question_finds_and_cites_the_english_article(sample_db) -> None:
     assert any("Kenya" in c.title for c in answer.citations), [c.title for c in answer.citations]
 
 
+@pytest.mark.parametrize("question", ["Was hat Dänemark mit Lumaro gemacht?",
+                                      "¿Qué decidió Dinamarca sobre la aplicación Lumaro?"])
+def test_a_country_named_in_another_language_is_found(sample_db, question: str) -> None:
+    answer = sample_db.ask(question)
+    assert not answer.refused, answer.answer
+    assert "Denmark" in answer.citations[0].title
+    assert not answer.answer.startswith("Sources differ"), answer.answer  # no claim in common: no conflict
+
+
+def test_language_detection_weighs_words_shared_by_languages() -> None:
+    from communique.text import detect_language
+
+    assert detect_language("Was ist mit DeepSeek in Belgien passiert?") == "de"  # "was", "in": English too
+    assert detect_language("What did Belgium do about DeepSeek?") == "en"
+    assert detect_language("Quantos países assinaram o acordo?") == "pt"
+
+
 def test_stories_lists_every_article_that_names_the_subject(sample_db) -> None:
     answer = sample_db.ask("Which stories involve Halvard Microsystems?")
     assert len(answer.citations) >= 3

@@ -76,12 +76,32 @@ _STOPWORDS = {
 }
 
 
+# More function words, for telling languages apart only (not dropped from queries: "son" and "den" are English too).
+_HINTS = {
+    "en": {"did", "does", "who", "where", "when", "why", "has", "have", "were", "by", "at", "from", "this", "it"},
+    "fr": {"de", "au", "aux", "il", "elle", "ils", "sont", "ont", "été", "avec", "sur", "par", "pas", "ce", "cette",
+           "ces", "où", "quand", "comment", "combien", "qu", "quelle", "quels"},
+    "es": {"de", "al", "con", "se", "son", "fue", "ha", "han", "dónde", "cuándo", "cuántos", "cuántas", "cuál",
+           "quién", "esta", "este", "sobre"},
+    "de": {"was", "wer", "wo", "wann", "warum", "viele", "im", "den", "dem", "des", "auf", "zu", "sich", "auch",
+           "es", "sie", "er", "wurde", "werden", "nach", "bei", "aus", "um", "noch", "über", "diese", "dieser", "in"},
+    "it": {"di", "al", "si", "ha", "hanno", "dove", "quando", "come", "chi", "perché", "questo", "questa", "in"},
+    "pt": {"de", "no", "na", "se", "são", "foi", "onde", "quando", "como", "quem", "este", "esta"},
+}
+_VOTERS = {lang: _STOPWORDS[lang] | _HINTS[lang] for lang in _STOPWORDS}
+_SHARED_BY = {w: sum(w in v for v in _VOTERS.values()) for words in _VOTERS.values() for w in words}
+
+
 def detect_language(text: str) -> str | None:
-    """A cheap stop-word vote among the major European languages; None when there is no evidence."""
+    """A cheap function-word vote among the major European languages; None when there is no evidence.
+
+    A word counts for each language it belongs to, divided among them: "was" is English and German,
+    "ist" only German, so "Was ist mit DeepSeek passiert?" is German.
+    """
     tokens = [w.casefold() for w in _WORD.findall(text[:4000])]
     if not tokens:
         return None
-    scores = {lang: sum(t in sw for t in tokens) for lang, sw in _STOPWORDS.items()}
+    scores = {lang: sum(1 / _SHARED_BY[t] for t in tokens if t in words) for lang, words in _VOTERS.items()}
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] > 0 else None
 

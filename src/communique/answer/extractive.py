@@ -162,7 +162,7 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     The other article need not name everything the question does ("in Hanoi" vs "in Viet Nam"), but it
     must share most of it.
     """
-    if q.kind not in ("count", "fact"):
+    if q.kind not in ("count", "fact") or best.own < MIN_OWN:  # too little in common to call it the same claim
         return None
     mine = _numbers(best.text) - _numbers(q.text)
     if not mine:

@@ -31,6 +31,56 @@ _FOLLOWUP_HINTS = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^\d[\d,.]*$")
+# Countries and unions as French, Spanish, German, Italian and Portuguese questions name them, for finding
+# them in English articles: "english forms: foreign forms" (folded).
+_FOREIGN_NAMES = """
+germany,german: deutschland,allemagne,alemania,germania,alemanha
+france,french: frankreich,francia,franca
+spain,spanish: spanien,espagne,espana,spagna,espanha
+italy,italian: italien,italie,italia
+belgium,belgian: belgien,belgique,belgica,belgio
+netherlands,dutch: niederlande,pays-bas,paises bajos,paesi bassi,holanda
+switzerland,swiss: schweiz,suisse,suiza,svizzera,suica
+austria,austrian: osterreich,autriche
+poland,polish: polen,pologne,polonia
+sweden,swedish: schweden,suede,suecia,svezia
+norway,norwegian: norwegen,norvege,noruega,norvegia
+denmark,danish: danemark,dinamarca,danimarca
+finland,finnish: finnland,finlande,finlandia
+ireland,irish: irland,irlande,irlanda
+uk,britain,british,united kingdom: vereinigtes konigreich,royaume-uni,reino unido,regno unito
+uk,britain,british,united kingdom: grossbritannien,grande-bretagne,gran bretana
+greece,greek: griechenland,grece,grecia
+czech,czechia,czech republic: tschechien,republique tcheque,chequia,repubblica ceca
+hungary,hungarian: ungarn,hongrie,hungria,ungheria
+romania,romanian: rumanien,roumanie,rumania
+ukraine,ukrainian: ucrania,ucraina
+russia,russian: russland,russie,rusia
+turkey,turkish,turkiye: turkei,turquie,turquia,turchia
+china,chinese: chine,cina
+japan,japanese: japon,giappone,japao
+south korea,korea,korean: sudkorea,coree du sud,corea del sur,corea del sud,coreia do sul
+india,indian: indien,inde
+us,u.s,united states,america,american: vereinigte staaten,etats-unis,estados unidos,stati uniti
+canada,canadian: kanada
+mexico,mexican: mexiko,mexique,messico
+brazil,brazilian: brasilien,bresil,brasil,brasile
+australia,australian: australien,australie
+new zealand: neuseeland,nouvelle-zelande,nueva zelanda,nuova zelanda,nova zelandia
+south africa: sudafrika,afrique du sud,sudafrica,africa do sul
+egypt: agypten,egypte,egipto,egitto
+saudi arabia: saudi-arabien,arabie saoudite,arabia saudita
+singapore: singapur,singapour,singapura
+indonesia: indonesien,indonesie
+estonia: estland,estonie
+lithuania: litauen,lituanie,lituania
+latvia: lettland,lettonie,letonia,lettonia
+kenya: kenia
+morocco: marokko,maroc,marruecos,marocco,marrocos
+europe,european: europa
+eu,european union: europaische union,union europeenne,union europea,unione europea,uniao europeia,ue
+un,united nations: vereinte nationen,nations unies,naciones unidas,nazioni unite,nacoes unidas,onu
+"""
 _ALIASES = {
     "uk": ["uk", "u.k", "britain", "british", "united kingdom", "england"],
     "britain": ["uk", "britain", "british", "united kingdom"],
@@ -46,6 +96,10 @@ _ALIASES = {
     "cto": ["cto", "chief technology officer"], "coo": ["coo", "chief operating officer"],
     "nato": ["nato", "north atlantic treaty organization"], "who": ["who", "world health organization"],
 }
+for _line in _FOREIGN_NAMES.strip().splitlines():
+    _english, _foreign = _line.split(": ")
+    for _name in _foreign.split(","):
+        _ALIASES.setdefault(_name, [_name, *_english.split(",")])
 
 
 @dataclass

@@ -235,6 +235,18 @@ def test_a_title_acronym_matches_the_title_written_out(sample_db) -> None:
     assert not answer.refused and answer.answer.startswith("Ingrid Halvorsen"), answer.answer
 
 
+def test_comparison_gives_a_sentence_for_each_side(sample_db) -> None:
+    answer = sample_db.ask("Compare how Denmark and Chile restricted Lumaro")
+    titles = [c.title for c in answer.citations]
+    assert any("Denmark" in t for t in titles) and any("Chile" in t for t in titles), answer.answer
+    assert "Denmark" in answer.answer and "Chile" in answer.answer
+
+
+def test_who_is_a_named_person_leads_with_that_name(sample_db) -> None:
+    answer = sample_db.ask("Who is Mart Kivi?")
+    assert answer.answer.startswith("Mart Kivi: ") and "minister" in answer.answer, answer.answer
+
+
 def test_how_many_prefers_the_figure_of_what_is_counted(sample_db) -> None:
     """"63 countries" in the same story is not the number of ratifications."""
     answer = sample_db.ask("How many ratifications does the Valletta Accord need before it can enter into force?")

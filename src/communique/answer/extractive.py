@@ -128,6 +128,8 @@ def compose(evidence: Evidence) -> Draft:
         return _stories(q, support, book, evidence.weights)
     if q.kind == "list":
         return _list(ranked, book, support)
+    if q.kind == "compare":
+        return _compare(q, ranked, book, support)
     chosen = [best]
     # A second sentence of the same article when it answers nearly as well (the name of the thing
     # often comes in the sentence after the one that matches the question best).
@@ -182,6 +184,24 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     return None
 
 
+def _compare(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> Draft:
+    """One sentence for each thing compared: "Compare how Denmark and Chile restricted Lumaro"."""
+    chosen: list[Sentence] = []
+    for anchor in q.hard_anchors:
+        named = [(s, c) for s, c in ranked if contains_anchor(c.folded, anchor)]
+        if not named or len(named) == len(ranked) and len(q.hard_anchors) > 2:
+            continue  # what every source shares (Lumaro) is the subject, not a side of the comparison
+        # the best sentence that names the thing itself, else the best of an article that does
+        own = [x for c in {id(c): c for _, c in named}.values() for x in c.sentences
+               if contains_anchor(fold(x.text), anchor)]
+        pick = max(own, key=lambda x: x.score) if own else named[0][0]
+        if pick not in chosen:
+            chosen.append(pick)
+    if len(chosen) < 2:
+        chosen = [s for s, _ in ranked[:2]]
+    return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
+
+
 def _list(ranked, book: CitationBook, support: list[Candidate]) -> Draft:
     best, best_c = ranked[0]
     chosen = [best]
@@ -206,12 +226,19 @@ def _list(ranked, book: CitationBook, support: list[Candidate]) -> Draft:
 _PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|del|bin|al|[A-Z][\w’'-]+))*")
 
 
+_WHO_IS = re.compile(r"^(?:who|whom) (?:is|was|are|were) ", re.IGNORECASE)
+
+
 def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | None:
     """The full name of the person a who-question asks for, when the answer sentence names one.
 
     News names a person in full once, then by surname ("LeBron James … James said"): a surname alone is
-    completed from the article.
+    completed from the article. "Who is Mart Kivi?" asks about the name it gives: that name leads.
     """
+    who_is = _WHO_IS.match(q.text)
+    asked_name = next((a for a in q.hard_anchors if " " in a and who_is and q.text[who_is.end():].startswith(a)), None)
+    if asked_name and any(asked_name in s.text for s in chosen):
+        return asked_name
     asked = fold(q.text + " " + " ".join(q.context_terms))
     for s in chosen:
         for m in _PERSON.finditer(s.text):

@@ -191,6 +191,9 @@ def classify(text: str) -> str:
                  r"|\btimeline\b|\bchronolog|\bhistory of\b"
                  r"|\bhow (has|have|did) .+ (develop|evolve|unfold|progress)", t):
         return "stories"
+    if re.search(r"\bcompare\b|\bcomparison\b|\bdifference between\b|\bdiffer\b|\bversus\b|\bvs\.?\s"
+                 r"|\bcompar(?:er|ar|are)\b|\bunterschied\b|\bvergleich", t):
+        return "compare"
     if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount)\b|\bcombien\b"
                  r"|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oi]\b", t):
         return "count"

@@ -189,7 +189,7 @@ def _compare(q: Question, ranked, book: CitationBook, support: list[Candidate]) 
     chosen: list[Sentence] = []
     for anchor in q.hard_anchors:
         named = [(s, c) for s, c in ranked if contains_anchor(c.folded, anchor)]
-        if not named or len(named) == len(ranked) and len(q.hard_anchors) > 2:
+        if not named or (len(named) == len(ranked) and len(q.hard_anchors) > 2):
             continue  # what every source shares (Lumaro) is the subject, not a side of the comparison
         # the best sentence that names the thing itself, else the best of an article that does
         own = [x for c in {id(c): c for _, c in named}.values() for x in c.sentences
@@ -259,7 +259,7 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
 
 _ASKS_AGE = re.compile(r"\bhow old\b|\b(?:what|which) age\b|\bquel âge\b|\bqué edad\b|\bwie alt\b", re.I)
 _AGE = re.compile(r"\b(\d{1,3})(?:st|nd|rd|th) birthday\b|\b(\d{1,3})-year-old\b|\baged (\d{1,3})\b"
-                  r"|\b(\d{1,3}) years old\b|\bat (?:the age of )?(\d{1,3})\b|\bturn(?:s|ed)? (\d{1,3})\b", re.I)
+                  r"|\b(\d{1,3}) years old\b|\bat (?:the )?age (?:of )?(\d{1,3})\b|\bturn(?:s|ed)? (\d{1,3})\b", re.I)
 
 
 def age_stated(q: Question, chosen: list[Sentence]) -> str | None:
@@ -298,17 +298,17 @@ def _briefing(evidence: Evidence) -> Draft:
         text = (f"I have no articles published on or before {period.until.isoformat()}." if period and period.until
                 else "I have no articles yet: nothing has been ingested.")
         return Draft(text, True, book, [])
-    if period and period.since:
+    if period is None or period.since is None:
+        head = "The latest stories:"
+    else:
         days = (f"from {period.since.isoformat()} to {period.until.isoformat()}" if period.until
                 else f"since {period.since.isoformat()}")
-    if period and period.since and not period.total:
-        head = f"No articles were published {days}. The latest before that:"
-    elif period and period.since:
-        count = f"{period.total} {'story' if period.total == 1 else 'stories'}"
-        shown = "" if period.total <= len(lines) else f", the {len(lines)} newest"
-        head = f"{count} {days}{shown}:"
-    else:
-        head = "The latest stories:"
+        if not period.total:
+            head = f"No articles were published {days}. The latest before that:"
+        else:
+            count = f"{period.total} {'story' if period.total == 1 else 'stories'}"
+            shown = "" if period.total <= len(lines) else f", the {len(lines)} newest"
+            head = f"{count} {days}{shown}:"
     return Draft(head + "\n" + "\n".join(lines), False, book, evidence.candidates)
 
 

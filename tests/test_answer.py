@@ -289,6 +289,8 @@ def test_question_analysis() -> None:
     assert stem("swore") == stem("sworn") == stem("swearing")  # irregular verbs
     assert stem("restricted") == stem("restricts") != stem("restore")
     assert is_briefing("What happened in the last week?") and is_briefing("Any news today?")
+    assert is_briefing("Give me a summary of this week's news") and is_briefing("Recap of today's headlines")
+    assert analyse("What is this article about?").kind == "summary"
     assert not is_briefing("What happened with Lumaro this week?") and not is_briefing("Any news on ransomware?")
     assert contains_anchor(fold("Japanese brewer Asahi"), "Japan")
     assert contains_anchor(fold("SAP introduced the EU AI Cloud"), "SAP EU AI Cloud")

@@ -183,7 +183,8 @@ def _which_noun(t: str, nouns: frozenset[str]) -> str | None:
 def classify(text: str) -> str:
     t = fold(text).strip()
     if re.search(r"\b(summari[sz]e|summary|overview|key points|main points|tl;?dr|gist)\b"
-                 r"|\bwhat('s| is| was) (this|that|it|the article|the story) about\b|^tell me (more )?about\b"
+                 r"|\bwhat('s| is| was) (this|that|it|the article|the story|this article|this story) about\b"
+                 r"|^tell me (more )?about\b"
                  r"|\bresume\b|\bde quoi\b|\bworum geht\b|\bde qué trata\b", t):
         return "summary"
     if re.search(r"\b(which|what) (stories|articles|news|reports|items)\b|\bstories (about|involving|on|mention)"
@@ -222,13 +223,15 @@ _BRIEFING_ASKS = re.compile(
     r"|\bany news\b|\b(?:latest|recent|top|newest) (?:news|stories|headlines|articles)\b|\bround-?up\b"
     r"|\b(?:news|stories|headlines) (?:of|from|this|today|for)\b|\bquoi de neuf\b|\bqu.est-ce qui s.est passe\b"
     r"|\bque (?:hay de nuevo|paso)\b|\bwas gibt es neues\b|\bwas ist .*passiert\b|\bnouvelles\b|\bnoticias\b"
-    r"|\bnachrichten\b")
+    r"|\bnachrichten\b|\b(?:summary|summari[sz]e|overview|recap) (?:of )?(?:the |this |today.s |this week.s )?"
+    r"(?:news|week|stories|headlines)\b")
 # Words such a question may hold besides the ask: time, "news", and the small words of the languages above.
 _BRIEFING_WORDS = frozenset(
     "happen happened happening happens news new newest latest recent recently lately week weeks weekend today "
     "yesterday month days day past last story stories article articles headline headlines report reports reported "
     "going top digest issue update updates anything any there brief briefing roundup round-up give tell show me "
-    "us summary summarise summarize overview qu ce cette semaine passe passé nouvelles quoi de neuf la les des "
+    "us summary summarise summarize overview recap today's week's "
+    "qu ce cette semaine passe passé nouvelles quoi de neuf la les des "
     "aujourd'hui hier mois esta semana pasó paso noticias nuevo hoy ayer mes que qué hay las los del "
     "diese woche passiert nachrichten neues gibt es ist heute gestern monat was der die".split())
 

@@ -82,11 +82,11 @@ def evidence_for(
     newest = None
     latest_first = bool(_LATEST.search(question))
     if (_PERIOD.search(question) or latest_first or q.kind == "briefing") and as_of is None:
-        last = service.stats().last_published
-        newest = date.fromisoformat(last[:10]) if last else None
+        newest_page = service.store.list_articles(None, None, 1, 1)  # newest first: cheaper than stats()
+        newest = newest_page.articles[0].published if newest_page.articles else None
     since = time_window(question, as_of, newest)
     if q.kind == "briefing":  # "What's new?": the last week up to `as_of`, or up to the newest article
-        until = min(d for d in (as_of, filters.until) if d) if (as_of or filters.until) else None
+        until = min((d for d in (as_of, filters.until) if d), default=None)
         ref = until or newest
         if since is None and ref is not None:
             since = ref - timedelta(days=BRIEFING_DAYS)

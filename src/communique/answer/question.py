@@ -181,6 +181,8 @@ def _which_noun(t: str, nouns: frozenset[str]) -> str | None:
 
 
 def classify(text: str) -> str:
+    if is_briefing(text):
+        return "briefing"
     t = fold(text).strip()
     if re.search(r"\b(summari[sz]e|summary|overview|key points|main points|tl;?dr|gist)\b"
                  r"|\bwhat('s| is| was) (this|that|it|the article|the story|this article|this story) about\b"
@@ -381,9 +383,6 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
     m = re.search(r"\bhow many ([\w-]+)", fold(text))
     q.counted = m.group(1) if m else None
     q.retrieval_query = q.text
-    if is_briefing(text):
-        q.kind = "briefing"
-        return q
     if is_followup(text, history):
         previous = [t["content"] for t in history if t.get("role", "user") == "user" and t.get("content")][-2:]
         context = " ".join(previous)

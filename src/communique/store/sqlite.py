@@ -274,19 +274,11 @@ class SQLiteStore:
         # five times more at 100k chunks. A filter is a set of articles, tested against each match's
         # article_rowid column (see schema migration 2).
         where, args = self._filter_sql(filters)
+        sql = "SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ?"
         if where:
-            rows = self._conn().execute(
-                "SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ?"
-                f" AND article_rowid IN (SELECT rowid FROM articles a WHERE 1=1{where}) ORDER BY rank LIMIT ?",
-                (match, *args, k),
-            ).fetchall()
-            return self.hits_for([(r[0], -r[1]) for r in rows])
-        ranked = self._conn().execute(
-            "SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS rank FROM chunks_fts"
-            " WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
-            (match, k),
-        ).fetchall()
-        return self.hits_for([(r[0], -r[1]) for r in ranked])
+            sql += f" AND article_rowid IN (SELECT rowid FROM articles a WHERE 1=1{where})"
+        rows = self._conn().execute(sql + " ORDER BY rank LIMIT ?", (match, *args, k)).fetchall()
+        return self.hits_for([(r[0], -r[1]) for r in rows])
 
     def search_vector(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Hit]:
         if k <= 0:

@@ -45,6 +45,13 @@ def _rows_to_arrays(rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ids, arts, mat
 
 
+def _vectors_after(after_seq: int | None) -> tuple[str, tuple]:
+    """SQL and arguments for the chunks with a vector written after batch `after_seq` (all: None), by id."""
+    if after_seq is None:
+        return f"SELECT id, article_rowid, vec FROM chunks WHERE {_HAS_VEC} ORDER BY id", ()
+    return f"SELECT id, article_rowid, vec FROM chunks WHERE {_HAS_VEC} AND vec_seq > ? ORDER BY id", (after_seq,)
+
+
 class VectorIndex:
     def __init__(
         self, connect: Callable[[], sqlite3.Connection], db_path: Path, ann_threshold: int = 200_000,
@@ -94,12 +101,7 @@ class VectorIndex:
 
     # -- exact mode ----------------------------------------------------------------------------------------
     def _load(self, conn: sqlite3.Connection, after_seq: int | None) -> None:
-        sql = f"SELECT id, article_rowid, vec FROM chunks WHERE {_HAS_VEC}"
-        args: tuple = ()
-        if after_seq is not None:
-            sql += " AND vec_seq > ?"
-            args = (after_seq,)
-        ids, arts, mat = _rows_to_arrays(conn.execute(sql + " ORDER BY id", args).fetchall())
+        ids, arts, mat = _rows_to_arrays(conn.execute(*_vectors_after(after_seq)).fetchall())
         if after_seq is None:
             self.ids, self.articles, self.matrix = ids, arts, np.ascontiguousarray(mat)
             self._rows = self.matrix
@@ -129,12 +131,7 @@ class VectorIndex:
     def _batches(conn: sqlite3.Connection, after_seq: int | None) -> Iterator[tuple[np.ndarray, ...]]:
         """(ids, article rowids, float32 vectors) of the chunks with a vector newer than `after_seq` (all: None),
         in batches."""
-        sql = f"SELECT id, article_rowid, vec FROM chunks WHERE {_HAS_VEC}"
-        args: tuple = ()
-        if after_seq is not None:
-            sql += " AND vec_seq > ?"
-            args = (after_seq,)
-        cur = conn.execute(sql, args)
+        cur = conn.execute(*_vectors_after(after_seq))
         while rows := cur.fetchmany(_BATCH):
             yield _rows_to_arrays(rows)
 

@@ -103,7 +103,7 @@ def cognates_of(text: str) -> set[str]:
     return {fold(w)[:6] for w in words(text) if len(w) >= 6}
 
 
-def type_bonus(kind: str, sentence: str, question: Question) -> float:
+def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[str]) -> float:
     """Does the sentence hold the kind of thing the question asks for (a number, a name, a date…)?"""
     if kind == "count":
         q_numbers = set(re.findall(r"\d[\d,.]*", question.text))
@@ -113,7 +113,7 @@ def type_bonus(kind: str, sentence: str, question: Question) -> float:
         if question.focus in _MONEY_FOCUS:  # "How much is the plant costing?": an amount of money
             return 1.0 if _MONEY.search(sentence) else 0.5
         # "How many ratifications…": a figure next to what is counted, not "63 countries" in the same story
-        return 1.0 if not question.counted or stem(question.counted) in stems_of(sentence) else 0.5
+        return 1.0 if not question.counted or stem(question.counted) in stems else 0.5
     if kind == "time":
         return 1.0 if _HAS_DATE.search(sentence) else 0.0
     if kind in ("person", "place", "list", "fact"):
@@ -267,7 +267,7 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             s = Sentence(c, a, b, terms=own_terms)
             s.own = sum(weights[t] for t in own_terms) / total
             s.window = sum(weights[t] for t in window_terms) / total
-            bonus = type_bonus(question.kind, c.article.text[a:b], question)
+            bonus = type_bonus(question.kind, c.article.text[a:b], question, p.stems_per[i])
             bonus_weight = 0.25 if question.kind in ("count", "time", "person") else 0.1
             near_meaning = max((w for x, y, w in c.dense_chunks if x < b and a < y), default=0.0)
             s.score = (0.55 * s.own + 0.25 * s.window + 0.12 * prior + bonus_weight * bonus

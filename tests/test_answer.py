@@ -264,6 +264,43 @@ def test_how_old_leads_with_the_age(make_service) -> None:
     assert answer.answer.startswith("90: "), answer.answer
 
 
+def _wire(svc, title: str, text: str, day: date = date(2026, 11, 16)) -> None:
+    assert svc.ingest_items([Item("wire", Article(title=title, text=text, published=day))]).ok
+
+
+def test_a_percentage_question_prefers_a_share_to_another_figure(make_service) -> None:
+    """"With what percentage of the vote?" is answered by "71%", not by the 4 million ballots counted."""
+    from communique.answer import evidence_for
+
+    svc = make_service()
+    _wire(svc, "Norvania election result", (
+        "Norvania's election commission declared Ada Ruun the victor of the presidential election on Sunday "
+        "after counting 4 million ballots. Turnout was high across the north. "
+        "Ruun won 71% of the vote, the commission said."))
+    _, evidence = evidence_for(svc, "Norvania's election commission declared Ada Ruun the victor of the "
+                                    "presidential election with what percentage of the vote?", [], None, None)
+    assert "71%" in evidence.sentences[0].text, evidence.sentences[0].text
+
+
+def test_a_place_answer_names_one_place(make_service) -> None:
+    """The sentence that names where she went is the answer; its neighbour names where her rival went."""
+    svc = make_service()
+    _wire(svc, "Town halls on the campaign trail", (
+        "Premier Oda Lenn will be in Bergvik on Wednesday to take part in a televised town hall with voters. "
+        "Her rival Pau Serra is headed to the city of Marlow the same day after two days of rallies."))
+    answer = svc.ask("Which city did Premier Oda Lenn visit for a televised town hall?")
+    assert "Bergvik" in answer.answer and "Marlow" not in answer.answer, answer.answer
+
+
+def test_a_sentence_ending_in_a_colon_comes_with_what_it_announces(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Green Capital award", (
+        "The 2026 Green Capital award went to the following three cities:\n\nTallinn, Ghent and Lyon.\n\n"
+        "The Green Capital award, first given in 2010, rewards cities that cut emissions."))
+    answer = svc.ask("Where did the 2026 Green Capital award go?")
+    assert "Tallinn" in answer.answer, answer.answer
+
+
 def test_followup_subjects_are_names_not_sentence_openers_months_or_the_asked_name() -> None:
     from communique.answer.followups import main_subject
 
@@ -285,6 +322,9 @@ def test_question_analysis() -> None:
     assert q.focus == "minister" and "Bill C-41" in q.hard_anchors
     assert find_anchors("Fresh vegetables cost more in US shops", hard_only=True) == ["US"]
     assert find_focus("How much did the new plant cost?") == "cost"
+    assert find_focus("Which union workers along the coast went on strike?") == "workers"  # a preposition ends it
+    assert find_focus("What profession took to the streets of Athens?") == "profession"  # so does a verb
+    assert find_anchors("Who won the vote last Sunday in Norvania?", hard_only=True) == ["Norvania"]  # a weekday
     assert stem("states") == stem("state") == stem("stated")  # plural and past of a word ending in -e
     assert stem("swore") == stem("sworn") == stem("swearing")  # irregular verbs
     assert stem("restricted") == stem("restricts") != stem("restore")

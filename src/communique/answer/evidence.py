@@ -56,6 +56,7 @@ class Sentence:
     window: float = 0.0
     score: float = 0.0
     terms: set[str] = field(default_factory=set)
+    holds: float = 0.0  # how surely it holds the kind of thing asked for (a figure, a name, a place)
 
     @property
     def text(self) -> str:
@@ -88,6 +89,8 @@ _MONEY_FOCUS = frozenset("cost price fine penalty salary budget revenue profit c
                          "earn raise".split())
 _MONEY = re.compile(r"[€$£¥]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|bn|m)?\s*"
                     r"(?:euros?|dollars?|pounds?|yen|yuan|naira|rupees?|francs?|usd|eur|gbp)\b", re.IGNORECASE)
+_PERCENT_FOCUS = frozenset("percentage percent proportion share".split())
+_PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
 _COMPOUND = re.compile(r"\b(cyber|e|on|off)[\s-]+(attack|security|crime|mail|line)", re.IGNORECASE)
 # "what is it called" is asked as "what is the name of"
@@ -103,6 +106,15 @@ def cognates_of(text: str) -> set[str]:
     return {fold(w)[:6] for w in words(text) if len(w) >= 6}
 
 
+def amount_pattern(focus: str | None) -> re.Pattern | None:
+    """How the amount a question asks for is written: "cost" as "€14 billion", "percentage" as "71%"."""
+    if focus in _MONEY_FOCUS:
+        return _MONEY
+    if focus in _PERCENT_FOCUS:
+        return _PERCENT
+    return None
+
+
 def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[str]) -> float:
     """Does the sentence hold the kind of thing the question asks for (a number, a name, a date…)?"""
     if kind == "count":
@@ -110,8 +122,9 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
         s_numbers = set(re.findall(r"\d[\d,.]*", sentence))
         if not (s_numbers - q_numbers) and not re.search(r"\b" + _NUMBER_WORDS + r"\b", sentence, re.I):
             return 0.0
-        if question.focus in _MONEY_FOCUS:  # "How much is the plant costing?": an amount of money
-            return 1.0 if _MONEY.search(sentence) else 0.5
+        written = amount_pattern(question.focus)
+        if written:  # "How much is the plant costing?": an amount of money; "what percentage?": a share
+            return 1.0 if written.search(sentence) else 0.25
         # "How many ratifications…": a figure next to what is counted, not "63 countries" in the same story
         return 1.0 if not question.counted or stem(question.counted) in stems else 0.5
     if kind == "time":
@@ -252,10 +265,11 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
         focus = stem(question.focus) if question.focus else None
         synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ()) or tuple(  # "CEO" is written "chief executive"
             v for v in anchor_variants(question.focus or "") if v != fold(question.focus or ""))
+        written = amount_pattern(question.focus)
         for i, (a, b) in enumerate(spans):
             if focus in weights and synonyms and any(w in c.article.text[a:b].lower() for w in synonyms):
                 stems_per[i].add(focus)
-            elif focus in weights and question.focus in _MONEY_FOCUS and _MONEY.search(c.article.text[a:b]):
+            elif focus in weights and written and written.search(c.article.text[a:b]):
                 stems_per[i].add(focus)  # "How much is it costing?" is answered by "the €14 billion facility"
             own_terms = stems_per[i] & weights.keys()
             near = set(stems_per[i])
@@ -267,7 +281,7 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             s = Sentence(c, a, b, terms=own_terms)
             s.own = sum(weights[t] for t in own_terms) / total
             s.window = sum(weights[t] for t in window_terms) / total
-            bonus = type_bonus(question.kind, c.article.text[a:b], question, p.stems_per[i])
+            bonus = s.holds = type_bonus(question.kind, c.article.text[a:b], question, p.stems_per[i])
             bonus_weight = 0.25 if question.kind in ("count", "time", "person") else 0.1
             near_meaning = max((w for x, y, w in c.dense_chunks if x < b and a < y), default=0.0)
             s.score = (0.55 * s.own + 0.25 * s.window + 0.12 * prior + bonus_weight * bonus

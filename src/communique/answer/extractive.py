@@ -136,12 +136,15 @@ def compose(evidence: Evidence) -> Draft:
     runner_up = max((s for s in best_c.sentences if s is not best), key=lambda s: s.score, default=None)
     focus = stem(q.focus) if q.focus else None
     focus_missing = focus is not None and focus not in best.terms
-    if runner_up is not None and (runner_up.score >= 0.8 * best.score or (
+    # "Which state did Harris visit?": a sentence that names a place is the answer (it need not say
+    # "state"); a second one would name another place beside it.
+    answered = best.holds >= 1.0 and (q.kind == "place" or q.kind == "person" and not focus_missing)
+    if runner_up is not None and not answered and (runner_up.score >= 0.8 * best.score or (
             focus_missing and focus in runner_up.terms and runner_up.score >= 0.5 * best.score) or (
             abs(best_c.sentences.index(runner_up) - best_c.sentences.index(best)) == 1
             and runner_up.score >= 0.65 * best.score)):
         chosen.append(runner_up)
-    chosen.sort(key=lambda s: s.start)
+    chosen = _continued(chosen, best_c)
     conflict = _conflict(q, best, best_c, evidence)
     if conflict is not None:
         other, other_c = conflict
@@ -155,6 +158,19 @@ def compose(evidence: Evidence) -> Draft:
     # Lead with what the answer is: the person or the age asked for, or else the story's headline.
     text = f"{name}: {text}" if name else f"“{best_c.article.title}”: {text}"
     return Draft(text, False, book, support)
+
+
+def _continued(chosen: list[Sentence], c: Candidate) -> list[Sentence]:
+    """In article order, with the sentence that completes one ending in a colon ("…the happiest countries:")."""
+    ordered = sorted(c.sentences, key=lambda s: s.start)
+    out: list[Sentence] = []
+    for s in sorted(chosen, key=lambda s: s.start):
+        if s not in out:
+            out.append(s)
+        i = ordered.index(s)
+        if s.text.rstrip().endswith(":") and i + 1 < len(ordered) and ordered[i + 1] not in chosen:
+            out.append(ordered[i + 1])
+    return out
 
 
 def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence

@@ -273,8 +273,10 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
             first = anchors[0]
             if not (first.isupper() or any(c.isdigit() for c in first)):
                 anchors = anchors[1:]
-        # Figures are paraphrased ("380,000" / "nearly 400,000" / "13th"): they guide, never veto.
-        anchors = [a for a in anchors if not (any(ch.isdigit() for ch in a) and not any(ch.isupper() for ch in a))]
+        # Figures are paraphrased ("380,000" / "nearly 400,000" / "13th"): they guide, never veto. So is a
+        # weekday: "last Sunday" is "on March 17" or "this weekend" in another report of the same event.
+        anchors = [a for a in anchors if not (any(ch.isdigit() for ch in a) and not any(ch.isupper() for ch in a))
+                   and fold(a) not in _WEEKDAYS]
     seen: dict[str, None] = {}
     for a in anchors:
         if len(a) > 1 or a.isdigit():
@@ -282,6 +284,7 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
     return list(seen)
 
 
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 # Words that precede a name without being part of it: "Former President Jimmy Carter", "Briton Adriana Brownlee".
 _TITLES = frozenset(
     "former late president vice prime minister senator sen rep representative governor gov mayor chancellor "
@@ -342,7 +345,10 @@ def contains_anchor(folded_text: str, anchor: str) -> bool:
 
 
 _AUX = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
-        "should", "may", "might", "must", "the", "a", "an", "of", "in", "on", "to", "for", "by", "with"}
+        "should", "may", "might", "must", "the", "a", "an", "of", "in", "on", "to", "for", "by", "with",
+        # prepositions end the noun phrase too: "which union workers along the coast" asks for workers
+        "along", "across", "around", "at", "from", "into", "over", "under", "near", "after", "before", "during",
+        "since", "against", "about", "between", "through", "within", "without", "behind", "outside", "inside"}
 
 
 def find_focus(text: str) -> str | None:
@@ -362,7 +368,7 @@ def find_focus(text: str) -> str | None:
         return None
     picked = []
     for w in m.group(1).split():
-        if w in _AUX or w in STOPWORDS or (picked and w.endswith("ed")):
+        if w in _AUX or w in STOPWORDS or (picked and (w.endswith("ed") or w in _IRREGULAR)):
             break
         picked.append(w)
     return picked[-1] if picked else None

@@ -96,6 +96,14 @@ _ALIASES = {
     "cto": ["cto", "chief technology officer"], "coo": ["coo", "chief operating officer"],
     "nato": ["nato", "north atlantic treaty organization"], "who": ["who", "world health organization"],
 }
+# Institutions that news names both in full and by a short form: "the Federal Reserve" is "the Fed".
+for _forms in ("federal reserve,the fed", "european central bank,ecb", "international monetary fund,imf",
+               "world trade organization,wto", "justice department,department of justice,doj",
+               "food and drug administration,fda", "centers for disease control,cdc", "world bank",
+               "securities and exchange commission,sec", "federal bureau of investigation,fbi"):
+    _names = _forms.split(",")
+    for _name in _names:
+        _ALIASES.setdefault(_name.removeprefix("the "), _names)
 for _line in _FOREIGN_NAMES.strip().splitlines():
     _english, _foreign = _line.split(": ")
     for _name in _foreign.split(","):

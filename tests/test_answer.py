@@ -301,6 +301,27 @@ def test_a_sentence_ending_in_a_colon_comes_with_what_it_announces(make_service)
     assert "Tallinn" in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize("question", ["Which countries have banned Lumaro?", "Quels pays ont interdit Lumaro ?"])
+def test_a_short_list_question_takes_one_item_from_each_story(sample_db, question: str) -> None:
+    """Only "Lumaro" is shared with the stories, so each story's lead is its item, and only that."""
+    answer = sample_db.ask(question)
+    assert all(c in answer.answer for c in ("Denmark", "New Zealand", "Kenya", "Chile")), answer.answer
+    cited = [c.title for c in answer.citations]
+    assert len(cited) == len(set(cited)) >= 4, cited  # one sentence per story, no filler from the first
+
+
+def test_followup_subjects_are_whole_names_not_demonyms_or_fragments() -> None:
+    from communique.answer.followups import main_subject
+
+    article = Article(title="Danish Agency for Digital Government reviews apps", text=(
+        "The Danish Agency for Digital Government said on Monday that it had reviewed the apps. "
+        "Irish officials welcomed the review. Irish ministers will meet the Danish Agency for Digital Government."))
+    assert main_subject(article, analyse("Which apps were reviewed?")) == "Danish Agency for Digital Government"
+    article = Article(title="Manchester-based Veriface wins contract", text=(
+        "Ofcom said Manchester-based Veriface will run the checks. It chose Manchester-based Veriface in May."))
+    assert main_subject(article, analyse("Who runs the checks?")) == "Veriface"
+
+
 def test_followup_subjects_are_names_not_sentence_openers_months_or_the_asked_name() -> None:
     from communique.answer.followups import main_subject
 

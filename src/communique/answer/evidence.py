@@ -249,7 +249,9 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             if t in weights:
                 weights[t] *= 1.5
     if question.focus and stem(question.focus) in weights:
-        weights[stem(question.focus)] *= 2.0
+        # "Which disease…": the sentence that names it says "disease". But the items of a list are
+        # named, not called "countries": "the country's Privacy Act" is no item.
+        weights[stem(question.focus)] *= 0.5 if question.kind == "list" else 2.0
     total = sum(weights.values()) or 1.0
     for c in candidates:
         p = prepared[id(c)]
@@ -266,6 +268,8 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
         synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ()) or tuple(  # "CEO" is written "chief executive"
             v for v in anchor_variants(question.focus or "") if v != fold(question.focus or ""))
         written = amount_pattern(question.focus)
+        # A news lead states the story in one sentence: for a list, each story's lead is its item.
+        lead_bonus = 0.1 if question.kind == "list" else 0.02
         for i, (a, b) in enumerate(spans):
             if focus in weights and synonyms and any(w in c.article.text[a:b].lower() for w in synonyms):
                 stems_per[i].add(focus)
@@ -285,7 +289,7 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             bonus_weight = 0.25 if question.kind in ("count", "time", "person") else 0.1
             near_meaning = max((w for x, y, w in c.dense_chunks if x < b and a < y), default=0.0)
             s.score = (0.55 * s.own + 0.25 * s.window + 0.12 * prior + bonus_weight * bonus
-                       + DENSE_WEIGHT * near_meaning + (0.02 if i == 0 else 0.0))
+                       + DENSE_WEIGHT * near_meaning + (lead_bonus if i == 0 else 0.0))
             s.score *= 0.5 + 0.5 * c.support
             s.score *= recent
             c.sentences.append(s)

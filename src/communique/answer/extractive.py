@@ -127,7 +127,7 @@ def compose(evidence: Evidence) -> Draft:
     if q.kind == "stories":
         return _stories(q, support, book, evidence.weights)
     if q.kind == "list":
-        return _list(ranked, book, support)
+        return _list(q, ranked, book, support)
     if q.kind == "compare":
         return _compare(q, ranked, book, support)
     chosen = [best]
@@ -218,23 +218,26 @@ def _compare(q: Question, ranked, book: CitationBook, support: list[Candidate]) 
     return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
 
 
-def _list(ranked, book: CitationBook, support: list[Candidate]) -> Draft:
+def _list(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> Draft:
     best, best_c = ranked[0]
     chosen = [best]
-    sents = sorted(best_c.sentences, key=lambda s: -s.score)
-    for s in sents[1:3]:  # the top article often lists several items in neighbouring sentences
-        if s.own >= 0.6 * best.own and s.score >= 0.75 * best.score:
-            chosen.append(s)
-    in_order = sorted(best_c.sentences, key=lambda s: s.start)
-    i = in_order.index(best)
-    for s in in_order[i + 1:i + 3]:  # "… restricting X. Taiwan and Australia have … South Korea also …"
-        if s not in chosen and _names(s.text) and s.window >= 0.5 * best.window:
-            chosen.append(s)
-        elif not _names(s.text):
-            break
-    for s, _c in ranked[1:6]:
-        if s.own >= 0.7 * best.own and s.score >= 0.7 * best.score:
-            chosen.append(s)
+    # Another article's best sentence is another item: one that names all the question's names
+    # ("Lumaro") need not repeat its other words ("Denmark has ordered … to remove Lumaro").
+    others = [s for s, c in ranked[1:6] if s.score >= 0.7 * best.score
+              and (s.own >= 0.7 * best.own or c.support == 1.0 and q.hard_anchors)]
+    if len(others) < 2:  # the items are in one article: often in neighbouring sentences
+        sents = sorted(best_c.sentences, key=lambda s: -s.score)
+        for s in sents[1:3]:
+            if s.own >= 0.6 * best.own and s.score >= 0.75 * best.score:
+                chosen.append(s)
+        in_order = sorted(best_c.sentences, key=lambda s: s.start)
+        i = in_order.index(best)
+        for s in in_order[i + 1:i + 3]:  # "… restricting X. Taiwan and Australia have … South Korea also …"
+            if s not in chosen and _names(s.text) and s.window >= 0.5 * best.window:
+                chosen.append(s)
+            elif not _names(s.text):
+                break
+    chosen += others
     chosen.sort(key=lambda s: (ranked.index(next(x for x in ranked if x[1] is s.candidate)), s.start))
     return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
 

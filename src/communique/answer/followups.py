@@ -8,7 +8,10 @@ from collections import Counter
 from communique.answer.question import Question, fold
 from communique.models import Article
 
-_PHRASE = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
+_WORDS = r"[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"
+# A name may hold "of", "for", "on": "Port of Klaipėda", "Danish Agency for Digital Government".
+_PHRASE = re.compile(rf"\b{_WORDS}(?:\s+(?:of|for|on)(?:\s+the)?\s+{_WORDS})*")
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:ish|ese|ian|ean)$")  # "Irish", "Maltese": said of a name, not one
 _SKIP = {"The", "A", "An", "In", "On", "At", "It", "This", "That", "These", "Those", "He", "She", "They", "But",
          "And", "However", "Meanwhile", "According", "While", "After", "Before", "As", "If", "So", "Its", "Their",
          *"January February March April May June July August September October November December".split(),
@@ -24,13 +27,14 @@ def main_subject(article: Article, question: Question) -> str | None:
     for match in _PHRASE.finditer(text):
         before = text[max(0, match.start() - 3):match.start()]
         starts_sentence = match.start() == 0 or re.search(r"[.!?:\n]\s*$", before) is not None
-        phrase = re.sub(r"^(?:The|A|An)\s+|[’']s$", "", match.group(0))
+        phrase = re.sub(r"^(?:The|A|An)\s+|^[\w’'-]+-based\s+|[’']s$", "", match.group(0))  # "Manchester-based X"
         for name in re.split(r"[’']s\s+", phrase):  # "New Zealand’s Ministry" names New Zealand
             if " " not in name and starts_sentence:  # "Hidden prompts…": a capital that only starts a sentence
                 continue
             starts_sentence = False
             folded = fold(name)
-            if name in _SKIP or len(name) < 3 or folded in asked or any(a in folded for a in named):
+            if (name in _SKIP or len(name) < 3 or _DEMONYM.match(name) or folded in asked
+                    or any(a in folded for a in named)):
                 continue
             counts[name] += 1
     return counts.most_common(1)[0][0] if counts else None

@@ -210,7 +210,12 @@ def classify(text: str) -> str:
         return "count"
     if re.search(r"\b(which|what) (countries|companies|firms|nations|states|organisations|organizations|partners"
                  r"|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
-                 r"|\b(list|name) (the|all)\b", t):
+                 r"|\b(list|name) (the|all)\b"
+                 # the same plural asks in French, Spanish, German, Italian and Portuguese
+                 r"|\bquel(le)?s (pays|entreprises|societes|gouvernements|villes|organisations)\b"
+                 r"|\b(que|cuales) (paises|empresas|gobiernos|ciudades|organizaciones)\b"
+                 r"|\bwelche (lander|staaten|unternehmen|firmen|regierungen|stadte|organisationen)\b"
+                 r"|\bquali (paesi|aziende|governi|citta)\b|\bquais (paises|empresas|governos|cidades)\b", t):
         return "list"
     if _which_noun(t, PERSON_NOUNS):
         return "person"

@@ -245,6 +245,7 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> 
 _PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|del|bin|al|[A-Z][\w’'-]+))*")
 
 
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|across|outside|inside)\s+(?:the\s+)?$", re.IGNORECASE)
 _WHO_IS = re.compile(r"^(?:who|whom) (?:is|was|are|were) ", re.IGNORECASE)
 
 
@@ -263,6 +264,8 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
         for m in _PERSON.finditer(s.text):
             name = m.group(0)
             if m.start() == 0 and " " not in name and fold(name) in STOPWORDS:  # "The", "In", "After"…
+                continue
+            if _PLACE_BEFORE.search(s.text[:m.start()]):  # "signed by 65 nations in Viet Nam": a place
                 continue
             if fold(name) in asked or any(fold(w) in asked for w in name.split()):
                 continue

@@ -80,6 +80,9 @@ morocco: marokko,maroc,marruecos,marocco,marrocos
 europe,european: europa
 eu,european union: europaische union,union europeenne,union europea,unione europea,uniao europeia,ue
 un,united nations: vereinte nationen,nations unies,naciones unidas,nazioni unite,nacoes unidas,onu
+nato: otan
+ai,artificial intelligence: ia,ki,intelligence artificielle,inteligencia artificial,kunstliche intelligenz
+ai,artificial intelligence: intelligenza artificiale,inteligencia artificial
 """
 _ALIASES = {
     "uk": ["uk", "u.k", "britain", "british", "united kingdom", "england"],
@@ -104,9 +107,11 @@ for _forms in ("federal reserve,the fed", "european central bank,ecb", "internat
     _names = _forms.split(",")
     for _name in _names:
         _ALIASES.setdefault(_name.removeprefix("the "), _names)
+_FOREIGN: set[str] = set()  # the foreign spellings: an English question never needs them translated
 for _line in _FOREIGN_NAMES.strip().splitlines():
     _english, _foreign = _line.split(": ")
     for _name in _foreign.split(","):
+        _FOREIGN.add(_name)
         _ALIASES.setdefault(_name, [_name, *_english.split(",")])
 
 
@@ -274,6 +279,10 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
         base = re.sub(r"['’]s$", "", clean)
         is_name = bool(base) and (base[0].isupper() or any(c.isdigit() for c in base)) and \
             fold(base) not in _QUESTION_WORDS and not (i == 0 and fold(base) in STOPWORDS)
+        # "Corée du Sud", "Costa del Sol": a particle between two capitalised words is part of the name
+        if phrase and tok in _PARTICLES and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():
+            phrase.append(tok)
+            continue
         if is_name:
             phrase.append(base)
         if phrase and (not is_name or clean != base or tok.endswith(("'", "’"))):
@@ -297,6 +306,7 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
     return list(seen)
 
 
+_PARTICLES = frozenset("du de del des do da la van von der".split())
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 # Words that precede a name without being part of it: "Former President Jimmy Carter", "Briton Adriana Brownlee".
 _TITLES = frozenset(
@@ -402,6 +412,10 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
     m = re.search(r"\bhow many ([\w-]+)", fold(text))
     q.counted = m.group(1) if m else None
     q.retrieval_query = q.text
+    if not q.is_english:  # "Corée du Sud" is searched and scored as "South Korea" too
+        english = list(dict.fromkeys(_ALIASES[f][1] for f in map(fold, [*q.anchors, *q.terms]) if f in _FOREIGN))
+        q.terms += [w for name in english for w in name.split() if w not in q.terms]
+        q.retrieval_query = " ".join([q.text, *english])
     if is_followup(text, history):
         previous = [t["content"] for t in history if t.get("role", "user") == "user" and t.get("content")][-2:]
         context = " ".join(previous)

@@ -106,6 +106,12 @@ def cognates_of(text: str) -> set[str]:
     return {fold(w)[:6] for w in words(text) if len(w) >= 6}
 
 
+# Words that give a reason, in English and in the languages a model may answer in.
+REASON_CUES = re.compile(
+    r"\b(because|due to|over|amid|citing|cited|concerns?|after|so that|to protect|parce que|en raison|"
+    r"à cause|afin de|porque|debido a|por temor|para proteger|weil|wegen|aufgrund|perché|a causa)\b", re.IGNORECASE)
+
+
 def amount_pattern(focus: str | None) -> re.Pattern | None:
     """How the amount a question asks for is written: "cost" as "€14 billion", "percentage" as "71%"."""
     if focus in _MONEY_FOCUS:
@@ -136,8 +142,7 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
             return 1.0 if names else 0.5
         return min(1.0, 0.5 * len(names))
     if kind == "reason":
-        return 1.0 if re.search(r"\b(because|due to|over|amid|citing|cited|concerns?|after|so that|to protect)\b",
-                                sentence, re.I) else 0.0
+        return 1.0 if REASON_CUES.search(sentence) else 0.0
     return 0.0
 
 

@@ -18,11 +18,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from communique.answer.events import AnswerEvent
-from communique.answer.evidence import Evidence
+from communique.answer.evidence import REASON_CUES, Evidence
 from communique.answer.extractive import Draft
 from communique.answer.question import Question
-from communique.answer.verify import Passage, VerifiedStream
+from communique.answer.verify import Passage, Similarity, VerifiedStream
 from communique.config import Settings
 from communique.errors import BackendUnavailable
 
@@ -159,6 +161,22 @@ def build_prompt(question: Question, passages: list[Passage]) -> Prompt:
     )
 
 
+def meaning_similarity(embedder) -> Similarity:
+    """The highest cosine between a claim and a passage's sentences, by the multilingual embedder."""
+    def similarity(claim: str, sentences: list[str]) -> float:
+        if not sentences:
+            return 0.0
+        vectors = embedder.embed_passages([claim, *sentences])
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        return float(np.max(vectors[1:] @ vectors[0]))
+    return similarity
+
+
+def answers_the_ask(question: Question, text: str) -> bool:
+    """A model's verified text may be true yet beside the point: "Why…?" answered without a reason."""
+    return question.kind != "reason" or REASON_CUES.search(text) is not None
+
+
 def generate_verified(service: Communique, question: Question, evidence: Evidence, fallback: Draft
                       ) -> Iterator[AnswerEvent]:
     """Stream verified sentences as `delta` events; returns the Draft (via StopIteration) for the final answer."""
@@ -166,7 +184,7 @@ def generate_verified(service: Communique, question: Question, evidence: Evidenc
     if not passages:
         return fallback
     generator = make_generator(service.settings)
-    verified = VerifiedStream(passages, question)
+    verified = VerifiedStream(passages, question, similarity=meaning_similarity(service.embedder))
     t0, first = time.perf_counter(), None
     try:
         for piece in generator.stream(build_prompt(question, passages), service.settings.llm_max_tokens):
@@ -179,6 +197,8 @@ def generate_verified(service: Communique, question: Question, evidence: Evidenc
         if not verified.accepted:
             return fallback
     draft = verified.draft(fallback.support)
+    if draft is not None and not answers_the_ask(question, draft.text):
+        draft = None  # the sources' own sentences answer it instead
     if draft is None:  # nothing the model wrote survived verification
         fallback.model_first_token_ms = first
         return fallback

@@ -81,8 +81,9 @@ europe,european: europa
 eu,european union: europaische union,union europeenne,union europea,unione europea,uniao europeia,ue
 un,united nations: vereinte nationen,nations unies,naciones unidas,nazioni unite,nacoes unidas,onu
 nato: otan
-ai,artificial intelligence: ia,ki,intelligence artificielle,inteligencia artificial,kunstliche intelligenz
-ai,artificial intelligence: intelligenza artificiale,inteligencia artificial
+european parliament: parlement europeen,parlamento europeo,europaisches parlament,parlamento europeu
+european commission: commission europeenne,comision europea,europaische kommission,commissione europea
+european commission: comissao europeia
 """
 _ALIASES = {
     "uk": ["uk", "u.k", "britain", "british", "united kingdom", "england"],
@@ -107,11 +108,11 @@ for _forms in ("federal reserve,the fed", "european central bank,ecb", "internat
     _names = _forms.split(",")
     for _name in _names:
         _ALIASES.setdefault(_name.removeprefix("the "), _names)
-_FOREIGN: set[str] = set()  # the foreign spellings: an English question never needs them translated
+_FOREIGN: dict[str, None] = {}  # the foreign spellings, in order: an English question needs no translation
 for _line in _FOREIGN_NAMES.strip().splitlines():
     _english, _foreign = _line.split(": ")
     for _name in _foreign.split(","):
-        _FOREIGN.add(_name)
+        _FOREIGN[_name] = None
         _ALIASES.setdefault(_name, [_name, *_english.split(",")])
 
 
@@ -413,7 +414,9 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
     q.counted = m.group(1) if m else None
     q.retrieval_query = q.text
     if not q.is_english:  # "Corée du Sud" is searched and scored as "South Korea" too
-        english = list(dict.fromkeys(_ALIASES[f][1] for f in map(fold, [*q.anchors, *q.terms]) if f in _FOREIGN))
+        folded = fold(q.text)
+        named = [f for f in _FOREIGN if re.search(rf"(?<!\w){re.escape(f)}(?!\w)", folded)]
+        english = list(dict.fromkeys(_ALIASES[f][1] for f in named))
         q.terms += [w for name in english for w in name.split() if w not in q.terms]
         q.retrieval_query = " ".join([q.text, *english])
     if is_followup(text, history):

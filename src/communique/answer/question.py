@@ -384,6 +384,9 @@ def find_focus(text: str) -> str | None:
     m = re.search(r"\bhow much (?:[\w'’-]+\s+){1,6}?(cost|worth|pay|paid|charge|earn|raise|spend|spent)\w*\b", t)
     if m:
         return m.group(1)
+    # "wie viel hat das gekostet?", "combien a coûté…", "cuánto costó…": the same ask for an amount of money
+    if re.search(r"\b(gekostet|kostet|kosten|coute|coutera|cout|costo|costara|costato|custou|custa)\b", t):
+        return "cost"
     noun = _which_noun(t, PERSON_NOUNS | PLACE_NOUNS)
     if noun:
         return noun

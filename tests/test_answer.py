@@ -139,6 +139,17 @@ def test_briefing_as_of_a_quiet_week_gives_the_latest_before_it(sample_db) -> No
     assert before.refused and "on or before 2026-10-01" in before.answer
 
 
+@pytest.mark.parametrize("question", ["What happened in October?", "Qu'est-ce qui s'est passé en octobre ?",
+                                      "Top stories of October 2026"])
+def test_briefing_of_a_named_month_lists_that_months_stories(sample_db, question: str) -> None:
+    answer = sample_db.ask(question)
+    assert answer.answer.startswith("10 stories from 2026-10-01 to 2026-10-31:"), answer.answer
+    assert all(c.published.month == 10 for c in answer.citations) and len(answer.citations) == 10
+    older = sample_db.ask("What happened in October?", as_of=date(2027, 2, 1))  # the latest October before it
+    assert older.answer.startswith("10 stories from 2026-10-01"), older.answer
+    assert sample_db.ask("What happened in March 2025?").refused
+
+
 def test_latest_on_a_subject_is_its_newest_story_however_old(sample_db) -> None:
     """Ondarra Quantum's only story is two weeks older than the newest digest: "latest" ranks, never cuts."""
     answer = sample_db.ask("What's the latest on Ondarra Quantum?")
@@ -365,11 +376,13 @@ def test_question_analysis() -> None:
     assert is_briefing("Give me a summary of this week's news") and is_briefing("Recap of today's headlines")
     assert analyse("What is this article about?").kind == "summary"
     assert not is_briefing("What happened with Lumaro this week?") and not is_briefing("Any news on ransomware?")
+    assert not is_briefing("What happened with Lumaro in October?") and not is_briefing("What may happen next?")
     assert contains_anchor(fold("Japanese brewer Asahi"), "Japan")
     assert contains_anchor(fold("SAP introduced the EU AI Cloud"), "SAP EU AI Cloud")
     assert not contains_anchor(fold("the central bank of Europe"), "European Central Bank")
     assert contains_anchor(fold("The 2024 Paris Olympics open in July"), "Paris 2024 Olympics")  # word order
     assert contains_anchor(fold("Jimmy Carter turned 100"), "Former President Jimmy Carter")  # titles
+    assert contains_anchor(fold("Halvard Microsystems sets March 2027 start for Porto chip plant"), "Halvard Porto")
     assert not contains_anchor(fold("Jimmy Wales spoke"), "Former President Jimmy Carter")
     far = "Paris said in 2024 that budgets were tight, and the city council met again and again before the Olympics"
     assert not contains_anchor(fold(far), "Paris 2024 Olympics")

@@ -18,7 +18,7 @@ from communique.answer.events import AnswerEvent
 from communique.answer.evidence import Evidence, gather, latest
 from communique.answer.extractive import Draft, compose  # noqa: F401  (Draft: the type draft_answer returns)
 from communique.answer.followups import suggest
-from communique.answer.question import Question, analyse
+from communique.answer.question import Question, analyse, named_month
 from communique.models import Answer, Filters
 
 if TYPE_CHECKING:
@@ -44,6 +44,15 @@ def time_window(question: str, as_of: date | None, newest: date | None) -> date 
     word = m.group(1).lower()
     days = 2 if word in ("today", "yesterday") else 31 if "month" in word else 7
     return ref - timedelta(days=days)
+
+
+def month_days(month: int, year: int | None, ref: date) -> tuple[date, date]:
+    """First and last day of a month; without a year, its latest occurrence that has begun by `ref`."""
+    if year is None:
+        year = ref.year if month <= ref.month else ref.year - 1
+    first = date(year, month, 1)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
 
 
 def _sources_payload(evidence: Evidence) -> list[dict]:
@@ -88,9 +97,13 @@ def evidence_for(
     if q.kind == "briefing":  # "What's new?": the last week up to `as_of`, or up to the newest article
         until = min((d for d in (as_of, filters.until) if d), default=None)
         ref = until or newest
-        if since is None and ref is not None:
+        month = named_month(question)
+        if month is not None:  # "What happened in October?": that month, the last one up to the reference day
+            since, last = month_days(*month, ref or date.today())
+            until = min(until, last) if until else last
+        elif since is None and ref is not None:
             since = ref - timedelta(days=BRIEFING_DAYS)
-        if since is not None:
+        if since is not None and month is None:
             since += timedelta(days=1)  # "the last 7 days" counts the reference day itself
         if filters.since is not None and (since is None or filters.since > since):
             since = filters.since

@@ -257,13 +257,35 @@ _BRIEFING_WORDS = frozenset(
     "diese woche passiert nachrichten neues gibt es ist heute gestern monat was der die".split())
 
 
+# Month names in English, French, Spanish, German, Italian and Portuguese (folded), by number.
+_MONTHS = {
+    name: n for n, names in enumerate((
+        "january janvier enero januar gennaio janeiro", "february fevrier febrero februar febbraio fevereiro",
+        "march mars marzo marz marco", "april avril abril aprile", "may mai mayo maggio maio",
+        "june juin junio juni giugno junho", "july juillet julio juli luglio julho", "august aout agosto",
+        "september septembre septiembre settembre setembro", "october octobre octubre oktober ottobre outubro",
+        "november novembre noviembre novembro", "december decembre diciembre dezember dicembre dezembro",
+    ), start=1) for name in names.split()
+}
+
+
+def named_month(text: str) -> tuple[int, int | None] | None:
+    """The month a question names, and its year if given: "in October" → (10, None), "March 2026" → (3, 2026)."""
+    t = fold(text)
+    for m in re.finditer(r"\b([a-z]+)\b(?:\s+(?:de\s+)?((?:19|20)\d\d)\b)?", t):
+        if m.group(1) in _MONTHS and (m.group(1) != "may" or re.search(r"\bin may\b|\bmay (19|20)\d\d\b", t)):
+            return _MONTHS[m.group(1)], int(m.group(2)) if m.group(2) else None
+    return None
+
+
 def is_briefing(text: str) -> bool:
-    """Does the question ask for the recent news in general rather than about a subject?"""
+    """Does the question ask for the news in general (of the last days, or of a month), not about a subject?"""
     t = fold(text)
     if not _BRIEFING_ASKS.search(t):
         return False
     names = [w for a in find_anchors(text, hard_only=True) for w in a.split()]  # German nouns: "diese Woche"
-    return all(fold(w) in _BRIEFING_WORDS for w in keywords(text) + names)
+    return all(fold(w) in _BRIEFING_WORDS or fold(w) in _MONTHS or re.fullmatch(r"(19|20)\d\d", w)
+               for w in keywords(text) + names)
 
 
 def find_anchors(text: str, hard_only: bool = False) -> list[str]:
@@ -333,7 +355,7 @@ def _has_phrase(folded_text: str, phrase: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(phrase) + tail + r"(?!\w)", folded_text) is not None
 
 
-def _close_together(folded_text: str, tokens: list[str], reach: int = 30) -> bool:
+def _close_together(folded_text: str, tokens: list[str], reach: int = 45) -> bool:
     """Every word of a short name within a few words of the first, in any order: "Paris 2024 Olympics"
     is written "the 2024 Paris Olympics"."""
     for m in re.finditer(r"(?<!\w)" + re.escape(tokens[0]) + r"(?!\w)", folded_text):

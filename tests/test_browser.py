@@ -204,6 +204,16 @@ def test_briefing_shows_one_line_per_story(open_page) -> None:
     watch.assert_clean()
 
 
+def test_a_list_from_several_stories_shows_one_line_per_story(open_page) -> None:
+    page, watch = open_page("/")
+    answer = ask(page, "Which countries have banned Lumaro?")
+    items = answer.locator(".answer-text .story-list li")
+    assert items.count() == 4, answer.inner_text()
+    assert [items.nth(i).locator("button.cite").count() for i in range(4)] == [1, 1, 1, 1]
+    assert "Denmark" in items.first.inner_text()
+    watch.assert_clean()
+
+
 def test_ask_about_this_article(open_page, server: ServerProcess) -> None:
     aid = article_id(server, "Ghana")
     page, watch = open_page(f"/articles/{aid}")

@@ -239,7 +239,14 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> 
                 break
     chosen += others
     chosen.sort(key=lambda s: (ranked.index(next(x for x in ranked if x[1] is s.candidate)), s.start))
-    return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
+    by_story: dict[int, list[Sentence]] = {}
+    for s in chosen:
+        by_story.setdefault(id(s.candidate), []).append(s)
+    if len(by_story) < 3:
+        return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
+    # Items from three stories or more read as a list: one line per story
+    lines = ["• " + " ".join(_sentence(s, book) for s in story) for story in by_story.values()]
+    return Draft("\n".join(lines), False, book, support)
 
 
 _PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|del|bin|al|[A-Z][\w’'-]+))*")

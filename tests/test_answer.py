@@ -309,6 +309,14 @@ def test_a_place_answer_names_one_place(make_service) -> None:
         "Her rival Pau Serra is headed to the city of Marlow the same day after two days of rallies."))
     answer = svc.ask("Which city did Premier Oda Lenn visit for a televised town hall?")
     assert "Bergvik" in answer.answer and "Marlow" not in answer.answer, answer.answer
+    assert answer.answer.startswith("Bergvik: "), answer.answer  # the place leads the answer
+
+
+def test_a_place_answer_leads_with_the_place_only_when_sure(sample_db) -> None:
+    assert sample_db.ask("Where was the 156-qubit machine unveiled?").answer.startswith("Bilbao: ")
+    # "at the Grandmaster’s Palace in Valletta": the city asked for is named in the question itself
+    hosted = sample_db.ask("Which city hosted the Valletta Accord signing?")
+    assert hosted.answer.startswith("“48 countries sign Valletta Accord"), hosted.answer
 
 
 def test_a_sentence_ending_in_a_colon_comes_with_what_it_announces(make_service) -> None:

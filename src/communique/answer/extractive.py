@@ -154,8 +154,9 @@ def compose(evidence: Evidence) -> Draft:
                 f"{marker(n1)} “{other_c.article.title}” ({_date(other_c)}) says: {other.text.strip()} {marker(n2)}")
         return Draft(text, False, book, support)
     text = " ".join(_sentence(s, book) for s in chosen)
-    name = person_named(q, chosen, best_c) if q.kind == "person" else age_stated(q, chosen)
-    # Lead with what the answer is: the person or the age asked for, or else the story's headline.
+    name = (person_named(q, chosen, best_c) if q.kind == "person" else place_named(q, chosen) if q.kind == "place"
+            else age_stated(q, chosen))
+    # Lead with what the answer is: the person, place or age asked for, or else the story's headline.
     text = f"{name}: {text}" if name else f"“{best_c.article.title}”: {text}"
     return Draft(text, False, book, support)
 
@@ -284,6 +285,22 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
             if len(name.split()) <= 4:
                 return name
     return None
+
+
+_LOCATED = re.compile(r"\b(?:in|at|to|from|near|outside|off)\s+(?:the\s+)?"
+                      r"([A-Z][\w’'-]+(?:\s+(?:of\s+)?[A-Z][\w’'-]+)*)")
+_NOT_PLACES = frozenset("january february march april may june july august september october november december "
+                        "monday tuesday wednesday thursday friday saturday sunday".split())
+
+
+def place_named(q: Question, chosen: list[Sentence]) -> str | None:
+    """The place a where/which-city question asks for, when the answer sentence locates something there."""
+    asked = fold(q.text + " " + " ".join(q.context_terms))
+    places = [m.group(1) for s in chosen[:1] for m in _LOCATED.finditer(s.text)
+              if fold(m.group(1).split()[0]) not in _NOT_PLACES and len(m.group(1).split()) <= 4]
+    if not places or any(fold(p) in asked for p in places):
+        return None  # "at the Grandmaster’s Palace in Valletta" for "Which city hosted the Valletta…": unsure
+    return places[0]
 
 
 _ASKS_AGE = re.compile(r"\bhow old\b|\b(?:what|which) age\b|\bquel âge\b|\bqué edad\b|\bwie alt\b", re.I)

@@ -272,6 +272,15 @@ def test_a_who_answer_does_not_lead_with_a_place(make_service) -> None:
     assert "65 nations" in answer.answer and not answer.answer.startswith("Viet Nam"), answer.answer
 
 
+def test_a_when_answer_gives_a_date_the_question_does_not(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Nordic Games 2026", (
+        "The 2026 Nordic Games are set to begin later this summer, with 4,000 athletes expected in Oslo. "
+        "Tickets sold out within a day. The opening ceremony of the Games is on 14 July."))
+    answer = svc.ask("In which month are the 2026 Nordic Games set to begin?")
+    assert "14 July" in answer.answer, answer.answer
+
+
 def test_how_old_leads_with_the_age(make_service) -> None:
     svc = make_service()
     assert svc.ingest_items([Item("wire", Article(
@@ -380,6 +389,9 @@ def test_question_analysis() -> None:
     assert korea.kind == "list" and korea.anchors == ["Corée du Sud"] and korea.retrieval_query.endswith("south korea")
     assert stem("states") == stem("state") == stem("stated")  # plural and past of a word ending in -e
     assert stem("swore") == stem("sworn") == stem("swearing")  # irregular verbs
+    assert stem("banned") == stem("ban") == stem("prohibited") and stem("installed") == "install"  # doubled ends
+    assert stem("acquired") == stem("bought") != stem("sold")  # verbs reports use for one another
+    assert analyse("During which month are the Games set to begin?").kind == "time"
     assert stem("restricted") == stem("restricts") != stem("restore")
     assert is_briefing("What happened in the last week?") and is_briefing("Any news today?")
     assert is_briefing("Give me a summary of this week's news") and is_briefing("Recap of today's headlines")

@@ -133,8 +133,9 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
             return 1.0 if written.search(sentence) else 0.25
         # "How many ratifications…": a figure next to what is counted, not "63 countries" in the same story
         return 1.0 if not question.counted or stem(question.counted) in stems else 0.5
-    if kind == "time":
-        return 1.0 if _HAS_DATE.search(sentence) else 0.0
+    if kind == "time":  # a date the question does not already give ("the 2024 Olympics" is no answer)
+        asked = fold(question.text)
+        return 1.0 if any(fold(m.group(0)) not in asked for m in _HAS_DATE.finditer(sentence)) else 0.0
     if kind in ("person", "place", "list", "fact"):
         q_folded = fold(question.text)
         names = [m for m in _CAPITAL.findall(sentence) if fold(m) not in q_folded]

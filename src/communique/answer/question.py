@@ -165,19 +165,34 @@ _IRREGULAR = {form: base for entry in _IRREGULAR_FORMS.split() for forms, base i
 
 def stem(word: str) -> str:
     """A light English stemmer: enough to match 'restricted'/'restricting'/'restricts', 'nations'/'countries',
-    'states'/'state', 'swore'/'swearing'."""
+    'states'/'state', 'swore'/'swearing'; verbs news uses for one another share a stem ('acquired'/'bought')."""
+    w = _light_stem(word)
+    return _SYNONYM_STEMS.get(w, w)
+
+
+def _light_stem(word: str) -> str:
     w = fold(word)
     w = _SAME.get(w, w)
     w = _IRREGULAR.get(w, w)
     for suffix in ("ications", "ication", "ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
         if len(w) >= len(suffix) + 3 + (suffix != "ing") and w.endswith(suffix):
             w = w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            if suffix in ("ed", "ing", "ings") and len(w) >= 3 and w[-1] == w[-2] and w[-1] not in "aeiouylsz":
+                w = w[:-1]  # banned / banning → ban, planned → plan (but installed → install)
             break
     while len(w) > 3 and w.endswith("e"):  # state / states / stated / stating → stat; agree / agreed → agr
         w = w[:-1]
     # ratified / ratifies / ratification → ratif; applied / application → appl
     return w[:-1] if len(w) > 5 and w.endswith(("i", "y")) and not w.endswith(("ay", "ey", "oy")) else w
 
+
+# Words a report and a question use for the same act: "Who acquired Koyeb?" is answered by "… bought Koyeb".
+_SYNONYM_GROUPS = (
+    "ban bar prohibit outlaw forbid", "buy acquire purchase", "launch unveil debut", "fine penalise penalize",
+    "arrest detain", "scrap cancel axe", "sue lawsuit", "resign quit", "warn caution", "rise increase climb",
+    "fall drop decline decrease", "develop build create", "attack hack breach", "kill slay",
+)
+_SYNONYM_STEMS = {_light_stem(w): _light_stem(group.split()[0]) for group in _SYNONYM_GROUPS for w in group.split()}
 
 # Nouns that make "which …" a who- or where-question: "which basketball star", "which US state".
 PERSON_NOUNS = frozenset(
@@ -231,7 +246,7 @@ def classify(text: str) -> str:
         return "person"
     if re.search(r"^where\b|\bwhere\b|\boù\b|\bdónde\b|\bwo\b|\bdove\b|\bonde\b|\bin which (city|country)\b", t):
         return "place"
-    if re.search(r"^when\b|\bwhat (date|day|year|month)\b|\bquand\b|\bcuándo\b|\bwann\b|\bquando\b", t):
+    if re.search(r"^when\b|\b(what|which) (date|day|year|month)\b|\bquand\b|\bcuándo\b|\bwann\b|\bquando\b", t):
         return "time"
     if re.search(r"^why\b|\bpourquoi\b|\bpor qué\b|\bwarum\b|\bperché\b|\bporque\b", t):
         return "reason"

@@ -68,6 +68,7 @@ def test_list_question_gathers_items_across_articles(sample_db) -> None:
     "When did Brazil ban the Lumaro app?",
     "What did the European Central Bank decide about interest rates?",
     "Who won the 2026 football World Cup?",
+    "Who bought Ondarra Quantum?",  # a story about the company that reports no purchase
 ])
 def test_refuses_when_the_articles_do_not_say(sample_db, question: str) -> None:
     answer = sample_db.ask(question)
@@ -279,6 +280,14 @@ def test_a_when_answer_gives_a_date_the_question_does_not(make_service) -> None:
         "Tickets sold out within a day. The opening ceremony of the Games is on 14 July."))
     answer = svc.ask("In which month are the 2026 Nordic Games set to begin?")
     assert "14 July" in answer.answer, answer.answer
+
+
+def test_an_act_reported_in_other_words_is_an_answer(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Veltra expands in the Baltics", "Veltra has completed the acquisition of the Riga start-up Norrin "
+                                                "for €40 million. Norrin makes payment terminals.")
+    answer = svc.ask("Who bought Norrin?")
+    assert not answer.refused and "Veltra" in answer.answer, answer.answer
 
 
 def test_how_old_leads_with_the_age(make_service) -> None:

@@ -13,7 +13,7 @@ from datetime import date
 
 from communique.answer.citations import CitationBook, marker
 from communique.answer.evidence import Candidate, Evidence, Sentence, stems_of
-from communique.answer.question import Question, contains_anchor, fold, stem
+from communique.answer.question import DEFINITE_ACTS, Question, contains_anchor, fold, stem
 from communique.text import STOPWORDS
 
 MIN_OWN = 0.22  # share of the question's weighted terms the best sentence must contain…
@@ -71,6 +71,21 @@ def supporting(evidence: Evidence) -> list[Candidate]:
     return out
 
 
+def _act_reported(q: Question, best: list[tuple[Sentence, Candidate]]) -> bool:
+    """A definite act the question asks about ("bought", "banned") is reported beside one of the best
+    sentences, or in its headline: a story about the subject alone is no answer."""
+    acts = {stem(t) for t in q.terms} & DEFINITE_ACTS
+    if not acts:
+        return True
+    for s, c in best:
+        ordered = sorted(c.sentences, key=lambda x: x.start)
+        i = ordered.index(s)
+        near = " ".join(x.text for x in ordered[max(0, i - 1): i + 2]) + " " + c.article.title
+        if acts & stems_of(near):
+            return True
+    return False
+
+
 def _mentions_attribute(c: Candidate, s: Sentence, words: tuple[str, ...]) -> bool:
     ordered = sorted(c.sentences, key=lambda x: x.start)
     i = ordered.index(s)
@@ -120,6 +135,8 @@ def compose(evidence: Evidence) -> Draft:
             and q.is_english and not scoped):
         return refusal(q, evidence.candidates)
     if q.focus in ATTRIBUTES and not _mentions_attribute(best_c, best, ATTRIBUTES[q.focus]):
+        return refusal(q, evidence.candidates)
+    if q.hard_anchors and not _act_reported(q, [(s, c) for s, c in ranked[:3]]):
         return refusal(q, evidence.candidates)
     book = CitationBook()
     if q.kind == "summary":

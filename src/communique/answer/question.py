@@ -188,11 +188,15 @@ def _light_stem(word: str) -> str:
 
 # Words a report and a question use for the same act: "Who acquired Koyeb?" is answered by "… bought Koyeb".
 _SYNONYM_GROUPS = (
-    "ban bar prohibit outlaw forbid", "buy acquire purchase", "launch unveil debut", "fine penalise penalize",
-    "arrest detain", "scrap cancel axe", "sue lawsuit", "resign quit", "warn caution", "rise increase climb",
-    "fall drop decline decrease", "develop build create", "attack hack breach", "kill slay",
+    "ban bar prohibit outlaw forbid", "buy acquire purchase acquisition takeover", "launch unveil debut",
+    "fine penalise penalize", "arrest detain detention", "scrap cancel axe cancellation", "sue lawsuit",
+    "resign quit resignation", "warn caution", "rise increase climb", "fall drop decline decrease",
+    "develop build create", "attack hack breach", "kill slay",
 )
 _SYNONYM_STEMS = {_light_stem(w): _light_stem(group.split()[0]) for group in _SYNONYM_GROUPS for w in group.split()}
+# Acts a report names in so many words when they happened: "Who bought Ondarra?" is not answered by a story
+# about Ondarra that says nothing of a purchase. (Not "sign": the signatories include Japan.)
+DEFINITE_ACTS = frozenset(_light_stem(w) for w in "ban buy fine arrest scrap sue resign".split())
 
 # Nouns that make "which …" a who- or where-question: "which basketball star", "which US state".
 PERSON_NOUNS = frozenset(

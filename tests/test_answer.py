@@ -92,6 +92,15 @@ def test_followup_is_resolved_against_history(sample_db) -> None:
     assert re.search(r"\b38 hours\b", answer.answer), answer.answer
 
 
+def test_which_others_after_a_country_lists_the_other_countries(sample_db) -> None:
+    history = [{"role": "user", "content": "What did Denmark decide about Lumaro?"},
+               {"role": "assistant", "content": "Denmark has ordered all central government employees to remove "
+                                                "the AI companion app Lumaro from their work phones. [1]"}]
+    answer = sample_db.ask("Which other countries did the same?", history=history)
+    assert all(c in answer.answer for c in ("New Zealand", "Kenya", "Chile")), answer.answer
+    assert not any("Denmark" in c.title for c in answer.citations), [c.title for c in answer.citations]
+
+
 def test_as_of_ignores_later_articles(sample_db) -> None:
     question = "How much did the Irish regulator propose to fine Cartwell Analytics?"
     early = sample_db.ask(question, as_of=date(2026, 11, 1))

@@ -61,10 +61,13 @@ def supporting(evidence: Evidence) -> list[Candidate]:
     if not q.is_english:  # a French name for an English entity is not expected verbatim
         anchors = [a for a in anchors if any(contains_anchor(c.folded, a) for c in evidence.candidates)]
     if not anchors:
-        return list(evidence.candidates)
+        return [c for c in evidence.candidates
+                if not any(contains_anchor(fold(c.article.title), a) for a in q.others_than)]
     allowed_missing = (len(anchors) - 1) // 2  # one of three, two of five: a long question may paraphrase
     out = []
     for c in evidence.candidates:
+        if any(contains_anchor(fold(c.article.title), a) for a in q.others_than):
+            continue  # "Which other countries…": the story of the one asked about before is not another
         missing = sum(not contains_anchor(c.folded, a) for a in anchors)
         if missing <= allowed_missing:
             out.append(c)

@@ -108,6 +108,8 @@ for _forms in ("federal reserve,the fed", "european central bank,ecb", "internat
     _names = _forms.split(",")
     for _name in _names:
         _ALIASES.setdefault(_name.removeprefix("the "), _names)
+# English names of countries and unions, folded: "Which other countries…" leaves out the one asked about before
+COUNTRIES = frozenset(n for line in _FOREIGN_NAMES.strip().splitlines() for n in line.split(": ")[0].split(","))
 _FOREIGN: dict[str, None] = {}  # the foreign spellings, in order: an English question needs no translation
 for _line in _FOREIGN_NAMES.strip().splitlines():
     _english, _foreign = _line.split(": ")
@@ -128,6 +130,8 @@ class Question:
     retrieval_query: str = ""
     focus: str | None = None  # the noun a which/what question asks for: "minister", "theme", "disease"
     counted: str | None = None  # the noun a how-many question counts: "countries" (paraphrased as "states")
+    # "Which other countries did the same?" after a question about Denmark: the stories of the others
+    others_than: list[str] = field(default_factory=list)
 
     @property
     def is_english(self) -> bool:
@@ -233,8 +237,8 @@ def classify(text: str) -> str:
     if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount)\b|\bcombien\b"
                  r"|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oi]\b", t):
         return "count"
-    if re.search(r"\b(which|what) (countries|companies|firms|nations|states|organisations|organizations|partners"
-                 r"|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
+    if re.search(r"\b(which|what) (other )?(countries|companies|firms|nations|states|organisations|organizations"
+                 r"|partners|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
                  r"|\b(list|name) (the|all)\b"
                  # the same plural asks in French, Spanish, German, Italian and Portuguese
                  r"|\bquel(le)?s (pays|entreprises|societes|gouvernements|villes|organisations)\b"
@@ -470,4 +474,7 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
         q.anchors += [a for a in find_anchors(context) if a not in q.anchors]
         q.hard_anchors += [a for a in find_anchors(context, hard_only=True) if a not in q.hard_anchors]
         q.retrieval_query = f"{context} {q.text}"
+        if re.search(r"\b(other|else)\b", fold(text)):  # the country asked about before is not among the others
+            q.others_than = [a for a in find_anchors(context) if fold(a) in COUNTRIES and a not in find_anchors(text)]
+            q.hard_anchors = [a for a in q.hard_anchors if a not in q.others_than]
     return q

@@ -299,6 +299,12 @@ def test_an_act_reported_in_other_words_is_an_answer(make_service) -> None:
     assert not answer.refused and "Veltra" in answer.answer, answer.answer
 
 
+def test_what_is_x_answers_with_the_sentence_that_says_what_it_is(sample_db) -> None:
+    answer = sample_db.ask("What is the Valletta Accord?")
+    assert "first binding international agreement" in answer.answer, answer.answer
+    assert "Sources differ" not in answer.answer  # a definition asks for no figure to disagree on
+
+
 def test_how_old_leads_with_the_age(make_service) -> None:
     svc = make_service()
     assert svc.ingest_items([Item("wire", Article(

@@ -112,6 +112,14 @@ REASON_CUES = re.compile(
     r"à cause|afin de|porque|debido a|por temor|para proteger|weil|wegen|aufgrund|perché|a causa)\b", re.IGNORECASE)
 
 
+def defines(sentence: str, name: str) -> bool:
+    """Does the sentence say what the name is ("X, a …", "X is the …", "X, which …", "…, making it the …")?"""
+    n = re.escape(name)
+    return re.search(rf"{n}[^.;]{{0,80}}?(?:,\s+(?:a|an|the)\s|\s+(?:is|was|are)\s+(?:a|an|the)\s|,\s+which\s"
+                     rf"|,\s+making\s+it\s)|\b(?:a|an|the)\s[^.;]{{0,60}}?\b(?:called|named|known as)\s+(?:the\s+)?{n}",
+                     sentence) is not None
+
+
 def amount_pattern(focus: str | None) -> re.Pattern | None:
     """How the amount a question asks for is written: "cost" as "€14 billion", "percentage" as "71%"."""
     if focus in _MONEY_FOCUS:
@@ -292,6 +300,8 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             s.own = sum(weights[t] for t in own_terms) / total
             s.window = sum(weights[t] for t in window_terms) / total
             bonus = s.holds = type_bonus(question.kind, c.article.text[a:b], question, p.stems_per[i])
+            if question.defines and defines(c.article.text[a:b], question.defines):
+                bonus += 1.0
             bonus_weight = 0.25 if question.kind in ("count", "time", "person") else 0.1
             near_meaning = max((w for x, y, w in c.dense_chunks if x < b and a < y), default=0.0)
             s.score = (0.55 * s.own + 0.25 * s.window + 0.12 * prior + bonus_weight * bonus

@@ -201,7 +201,8 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     The other article need not name everything the question does ("in Hanoi" vs "in Viet Nam"), but it
     must share most of it.
     """
-    if q.kind not in ("count", "fact") or best.own < MIN_OWN:  # too little in common to call it the same claim
+    # A definition ("What is the Valletta Accord?") asks for no figure; too little in common is no same claim.
+    if q.kind not in ("count", "fact") or q.defines or best.own < MIN_OWN:
         return None
     mine = _numbers(best.text) - _numbers(q.text)
     if not mine:

@@ -132,6 +132,7 @@ class Question:
     counted: str | None = None  # the noun a how-many question counts: "countries" (paraphrased as "states")
     # "Which other countries did the same?" after a question about Denmark: the stories of the others
     others_than: list[str] = field(default_factory=list)
+    defines: str | None = None  # "What is the Valletta Accord?": the name a definition is asked for
 
     @property
     def is_english(self) -> bool:
@@ -460,6 +461,8 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
     )
     m = re.search(r"\bhow many ([\w-]+)", fold(text))
     q.counted = m.group(1) if m else None
+    m = re.match(r"\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(.+?)\s*[?？]?\s*$", text, re.IGNORECASE)
+    q.defines = m.group(1) if m and m.group(1) in q.anchors else None
     q.retrieval_query = q.text
     if not q.is_english:  # "Corée du Sud" is searched and scored as "South Korea" too
         folded = fold(q.text)

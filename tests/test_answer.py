@@ -305,6 +305,24 @@ def test_what_is_x_answers_with_the_sentence_that_says_what_it_is(sample_db) -> 
     assert "Sources differ" not in answer.answer  # a definition asks for no figure to disagree on
 
 
+def test_a_short_article_that_matches_best_is_a_candidate_beside_long_ones(make_service) -> None:
+    """Every matching chunk of a long article adds to its fused rank; the best match of each search
+    is a candidate all the same."""
+    from communique.answer.evidence import gather
+
+    svc = make_service()
+    filler = ("Regulators voiced concerns about video platforms and their moderation policies this week. "
+              "Officials said video services must publish risk assessments and answer to auditors. ") * 12
+    for n in range(3):
+        _wire(svc, f"Platform rules, part {n}", filler + f"The rules take effect in phase {n}.")
+    _wire(svc, "Deepfake clips carry a hidden environmental cost",
+          "Deepfake videos spreading on social media carry a hidden environmental cost in power and water.")
+    evidence = gather(svc.store, svc.embedder, analyse("What are the environmental concerns about deepfake videos?"),
+                      None, None, max_articles=2)
+    titles = [c.article.title for c in evidence.candidates]
+    assert any("Deepfake" in t for t in titles), titles
+
+
 def test_how_old_leads_with_the_age(make_service) -> None:
     svc = make_service()
     assert svc.ingest_items([Item("wire", Article(

@@ -186,8 +186,14 @@ def gather(
             ((a, s * (0.15 + 0.85 * recency_weight(published.get(a), as_of, half_life_days=10))) for a, s in fused),
             key=lambda kv: -kv[1],
         )
+    # Every chunk of an article adds to its fused score, which favours long articles that match often. The
+    # first hit of each search is a candidate all the same: a short article may be the one that matches best.
+    chosen = [a for a, _ in fused[:max_articles]]
+    for first in dict.fromkeys(ids[0] for ids in lists if ids):
+        if first not in chosen:
+            chosen.append(first)
     candidates: list[Candidate] = []
-    for rank, (article_id, _) in enumerate(fused[:max_articles]):
+    for rank, article_id in enumerate(chosen):
         article = store.get(article_id)
         if article is not None:
             candidates.append(Candidate(article, rank, dense_by_article.get(article_id, 0.0),

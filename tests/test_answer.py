@@ -433,6 +433,7 @@ def test_question_analysis() -> None:
     assert stem("swore") == stem("sworn") == stem("swearing")  # irregular verbs
     assert stem("banned") == stem("ban") == stem("prohibited") and stem("installed") == "install"  # doubled ends
     assert stem("acquired") == stem("bought") != stem("sold")  # verbs reports use for one another
+    assert stem("facility") == stem("plant") and stem("convention") == stem("treaty")  # and nouns
     assert analyse("During which month are the Games set to begin?").kind == "time"
     assert stem("restricted") == stem("restricts") != stem("restore")
     assert is_briefing("What happened in the last week?") and is_briefing("Any news today?")

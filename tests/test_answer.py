@@ -85,6 +85,14 @@ def test_conflicting_sources_are_both_shown_with_dates(sample_db) -> None:
     assert all(c.published for c in answer.citations)
 
 
+def test_conflicting_amounts_are_both_shown_and_revenue_is_no_cost(sample_db) -> None:
+    """One story says the plant costs €14 billion, a later one €11 billion; the same company's revenue of
+    €2.3 billion is an amount of money too, but not a cost."""
+    answer = sample_db.ask("How much is Halvard Microsystems' Porto chip plant costing?")
+    assert answer.answer.startswith("Sources differ."), answer.answer
+    assert "14 billion" in answer.answer and "11 billion" in answer.answer and "2.3 billion" not in answer.answer
+
+
 def test_followup_is_resolved_against_history(sample_db) -> None:
     history = [{"role": "user", "content": "What happened at the Port of Klaipėda?"}]
     answer = sample_db.ask("How long were operations halted?", history)

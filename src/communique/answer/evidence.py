@@ -89,6 +89,7 @@ _MONEY_FOCUS = frozenset("cost price fine penalty salary budget revenue profit c
                          "earn raise".split())
 _MONEY = re.compile(r"[€$£¥]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|bn|m)?\s*"
                     r"(?:euros?|dollars?|pounds?|yen|yuan|naira|rupees?|francs?|usd|eur|gbp)\b", re.IGNORECASE)
+_MONEY_STEMS = frozenset(stem(w) for w in _MONEY_FOCUS)  # "revenue of €2.3 billion" is no cost
 _PERCENT_FOCUS = frozenset("percentage percent proportion share".split())
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
@@ -129,6 +130,15 @@ def amount_pattern(focus: str | None) -> re.Pattern | None:
     return None
 
 
+def states_amount(sentence: str, stems: frozenset[str], focus: str | None) -> bool:
+    """Is an amount of the kind asked for written here: "€14 billion" for a cost, "71%" for a share? An
+    amount of money named as something else ("revenue of €2.3 billion") is not a cost."""
+    written = amount_pattern(focus)
+    if written is None or not written.search(sentence):
+        return False
+    return focus not in _MONEY_FOCUS or not (_MONEY_STEMS - {stem(focus)}) & stems
+
+
 def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[str]) -> float:
     """Does the sentence hold the kind of thing the question asks for (a number, a name, a date…)?"""
     if kind == "count":
@@ -136,9 +146,8 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
         s_numbers = set(re.findall(r"\d[\d,.]*", sentence))
         if not (s_numbers - q_numbers) and not re.search(r"\b" + _NUMBER_WORDS + r"\b", sentence, re.I):
             return 0.0
-        written = amount_pattern(question.focus)
-        if written:  # "How much is the plant costing?": an amount of money; "what percentage?": a share
-            return 1.0 if written.search(sentence) else 0.25
+        if amount_pattern(question.focus):  # "How much is the plant costing?": an amount of money
+            return 1.0 if states_amount(sentence, stems, question.focus) else 0.25
         # "How many ratifications…": a figure next to what is counted, not "63 countries" in the same story
         return 1.0 if not question.counted or stem(question.counted) in stems else 0.5
     if kind == "time":  # a date the question does not already give ("the 2024 Olympics" is no answer)
@@ -287,13 +296,12 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
         focus = stem(question.focus) if question.focus else None
         synonyms = _FOCUS_SYNONYMS.get(question.focus or "", ()) or tuple(  # "CEO" is written "chief executive"
             v for v in anchor_variants(question.focus or "") if v != fold(question.focus or ""))
-        written = amount_pattern(question.focus)
         # A news lead states the story in one sentence: for a list, each story's lead is its item.
         lead_bonus = 0.1 if question.kind == "list" else 0.02
         for i, (a, b) in enumerate(spans):
             if focus in weights and synonyms and any(w in c.article.text[a:b].lower() for w in synonyms):
                 stems_per[i].add(focus)
-            elif focus in weights and written and written.search(c.article.text[a:b]):
+            elif focus in weights and states_amount(c.article.text[a:b], p.stems_per[i], question.focus):
                 stems_per[i].add(focus)  # "How much is it costing?" is answered by "the €14 billion facility"
             own_terms = stems_per[i] & weights.keys()
             near = set(stems_per[i])

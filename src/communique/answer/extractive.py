@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from communique.answer.citations import CitationBook, marker
-from communique.answer.evidence import Candidate, Evidence, Sentence, stems_of
+from communique.answer.evidence import Candidate, Evidence, Sentence, amount_pattern, stems_of
 from communique.answer.question import DEFINITE_ACTS, Question, contains_anchor, fold, stem
 from communique.text import STOPWORDS
 
@@ -210,14 +210,21 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     anchor_stems = {stem(w) for a in q.hard_anchors for w in a.split()}
     if q.counted:
         anchor_stems.add(stem(q.counted))
+    amount = amount_pattern(q.focus) is not None and best.holds >= 1.0
     others = sorted(((s, c) for c in evidence.candidates if c is not best_c and c.support >= 0.5
                      and (s := _best(c))), key=lambda sc: -sc[0].own)
-    for s, c in others[:4]:
+    if amount:  # "How much is the plant costing?": any sentence of another story that states a cost
+        others += [(s, c) for c in evidence.candidates if c is not best_c and c.support >= 0.5
+                   for s in c.sentences if s.holds >= 1.0 and s is not _best(c)]
+    for s, c in others[:len(others) if amount else 4]:
         theirs = _numbers(s.text) - _numbers(q.text)
         if not theirs or theirs & mine:
             continue
-        # The same claim about the same thing: only a place or name may be worded differently.
-        if s.own >= 0.7 * best.own and (best.terms - s.terms) <= anchor_stems:
+        # The same claim about the same thing: only a place or name may be worded differently; an amount
+        # may stand in a sentence that leaves the names to its neighbours and headline ("The €14 billion
+        # facility is…").
+        same = s.own >= 0.7 * best.own or amount and s.window >= 0.9 * best.window
+        if same and (best.terms - s.terms) <= anchor_stems:
             return s, c
     return None
 

@@ -57,21 +57,15 @@ def refusal(question: Question, near: list[Candidate]) -> Draft:
 def supporting(evidence: Evidence) -> list[Candidate]:
     """Candidates that contain the question's names and numbers (all, or all but one of three or more)."""
     q = evidence.question
+    # "Which other countries…": the story of the one asked about before is not another
+    pool = [c for c in evidence.candidates if not any(contains_anchor(fold(c.article.title), a) for a in q.others_than)]
     anchors = list(q.hard_anchors)
     if not q.is_english:  # a French name for an English entity is not expected verbatim
         anchors = [a for a in anchors if any(contains_anchor(c.folded, a) for c in evidence.candidates)]
     if not anchors:
-        return [c for c in evidence.candidates
-                if not any(contains_anchor(fold(c.article.title), a) for a in q.others_than)]
+        return pool
     allowed_missing = (len(anchors) - 1) // 2  # one of three, two of five: a long question may paraphrase
-    out = []
-    for c in evidence.candidates:
-        if any(contains_anchor(fold(c.article.title), a) for a in q.others_than):
-            continue  # "Which other countries…": the story of the one asked about before is not another
-        missing = sum(not contains_anchor(c.folded, a) for a in anchors)
-        if missing <= allowed_missing:
-            out.append(c)
-    return out
+    return [c for c in pool if sum(not contains_anchor(c.folded, a) for a in anchors) <= allowed_missing]
 
 
 def _act_reported(q: Question, best: list[tuple[Sentence, Candidate]]) -> bool:
@@ -80,19 +74,18 @@ def _act_reported(q: Question, best: list[tuple[Sentence, Candidate]]) -> bool:
     acts = {stem(t) for t in q.terms} & DEFINITE_ACTS
     if not acts:
         return True
-    for s, c in best:
-        ordered = sorted(c.sentences, key=lambda x: x.start)
-        i = ordered.index(s)
-        near = " ".join(x.text for x in ordered[max(0, i - 1): i + 2]) + " " + c.article.title
-        if acts & stems_of(near):
-            return True
-    return False
+    return any(acts & stems_of(_neighbourhood(c, s) + " " + c.article.title) for s, c in best)
+
+
+def _neighbourhood(c: Candidate, s: Sentence) -> str:
+    """The sentence with the one before and the one after it."""
+    ordered = sorted(c.sentences, key=lambda x: x.start)
+    i = ordered.index(s)
+    return " ".join(x.text for x in ordered[max(0, i - 1): i + 2])
 
 
 def _mentions_attribute(c: Candidate, s: Sentence, words: tuple[str, ...]) -> bool:
-    ordered = sorted(c.sentences, key=lambda x: x.start)
-    i = ordered.index(s)
-    window = " ".join(x.text for x in ordered[max(0, i - 1): i + 2]).lower()
+    window = _neighbourhood(c, s).lower()
     return any(w in window for w in words)
 
 

@@ -477,7 +477,7 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
         q.context_terms = [t for t in keywords(context) if t not in q.terms]
         q.anchors += [a for a in find_anchors(context) if a not in q.anchors]
         q.hard_anchors += [a for a in find_anchors(context, hard_only=True) if a not in q.hard_anchors]
-        q.retrieval_query = f"{context} {q.text}"
+        q.retrieval_query = f"{context} {q.retrieval_query}"
         if re.search(r"\b(other|else)\b", fold(text)):  # the country asked about before is not among the others
             q.others_than = [a for a in find_anchors(context) if fold(a) in COUNTRIES and a not in find_anchors(text)]
             q.hard_anchors = [a for a in q.hard_anchors if a not in q.others_than]

@@ -69,6 +69,8 @@ def test_list_question_gathers_items_across_articles(sample_db) -> None:
     "What did the European Central Bank decide about interest rates?",
     "Who won the 2026 football World Cup?",
     "Who bought Ondarra Quantum?",  # a story about the company that reports no purchase
+    "Who leads Karsk Security?",  # "…hired Karsk Security to lead the forensic investigation" names no leader
+    "Who founded Heptagon Labs?",  # "Kenya’s Office of the Data Protection Commissioner" is no founder
 ])
 def test_refuses_when_the_articles_do_not_say(sample_db, question: str) -> None:
     answer = sample_db.ask(question)
@@ -329,6 +331,12 @@ def test_a_short_article_that_matches_best_is_a_candidate_beside_long_ones(make_
                       None, None, max_articles=2)
     titles = [c.article.title for c in evidence.candidates]
     assert any("Deepfake" in t for t in titles), titles
+
+
+def test_who_runs_a_company_is_answered_by_its_chief_executive(sample_db) -> None:
+    assert sample_db.ask("Who runs Halvard Microsystems?").answer.startswith("Ingrid Halvorsen: ")
+    firm = sample_db.ask("Who leads the forensic investigation at Klaipėda?")  # a firm may lead an investigation
+    assert not firm.refused and "Karsk Security" in firm.answer + " ".join(c.title for c in firm.citations)
 
 
 def test_how_old_leads_with_the_age(make_service) -> None:

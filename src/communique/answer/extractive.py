@@ -169,6 +169,8 @@ def compose(evidence: Evidence) -> Draft:
     text = " ".join(_sentence(s, book) for s in chosen)
     name = (person_named(q, chosen, best_c) if q.kind == "person" else place_named(q, chosen) if q.kind == "place"
             else age_stated(q, chosen))
+    if name is None and _ASKS_ROLE.search(q.text):  # "Who leads Karsk?" answered by "…hired Karsk to lead…"
+        return refusal(q, evidence.candidates)
     # Lead with what the answer is: the person, place or age asked for, or else the story's headline.
     text = f"{name}: {text}" if name else f"“{best_c.article.title}”: {text}"
     return Draft(text, False, book, support)
@@ -274,6 +276,15 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> 
 _PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|del|bin|al|[A-Z][\w’'-]+))*")
 
 
+_ORG_WORDS = frozenset(
+    "Office Ministry Agency Commission Commissioner Authority Security Labs Lab Group Bank University Council "
+    "Court Department Police Government Parliament Port Inc Ltd Corp Company Association Institute Centre Center "
+    "Committee Union Board Service Services Systems Microsystems Technologies Networks Foundation Fund "
+    "Organisation Organization Party Forum Times News Post Agency Airlines Motors Holdings Partners".split())
+# "Who leads Karsk Security?", "Who is the chief executive of X?": only a person's name answers it ("Who
+# leads the investigation?" may be answered by a firm).
+_ASKS_ROLE = re.compile(r"^[Ww]ho (?:leads|heads|runs|chairs|founded|directs|manages) [A-Z]|^[Ww]ho is (?:the )?"
+                        r"(?:CEO|ceo|chief executive|head|leader|founder|director|chair|chairman|chairwoman) of\b")
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|across|outside|inside)\s+(?:the\s+)?$", re.IGNORECASE)
 _WHO_IS = re.compile(r"^(?:who|whom) (?:is|was|are|were) ", re.IGNORECASE)
 
@@ -303,6 +314,8 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
                 if not full:
                     continue
                 name = full.group(0)
+            if re.search(r"[’']s\b", name) or _ORG_WORDS & set(name.split()):  # "Kenya’s Office", "Karsk Security"
+                continue
             if len(name.split()) <= 4:
                 return name
     return None

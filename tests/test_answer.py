@@ -339,6 +339,13 @@ def test_who_runs_a_company_is_answered_by_its_chief_executive(sample_db) -> Non
     assert not firm.refused and "Karsk Security" in firm.answer + " ".join(c.title for c in firm.citations)
 
 
+def test_who_runs_a_company_may_be_answered_by_its_president(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Brewer Kirin-Oda recovers from cyberattack", "Brewer Kirin-Oda said deliveries resumed on Monday. "
+                                                             "Company president Aiko Tanabe apologised to customers.")
+    assert svc.ask("Who runs Kirin-Oda?").answer.startswith("Aiko Tanabe: ")
+
+
 def test_how_old_leads_with_the_age(make_service) -> None:
     svc = make_service()
     assert svc.ingest_items([Item("wire", Article(

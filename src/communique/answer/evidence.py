@@ -95,7 +95,11 @@ _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
 _COMPOUND = re.compile(r"\b(cyber|e|on|off)[\s-]+(attack|security|crime|mail|line)", re.IGNORECASE)
 # "what is it called" is asked as "what is the name of"
-_FOCUS_SYNONYMS = {"name": ("called", "named", "dubbed", "known as", "titled"), "worth": ("value", "valued")}
+# Whoever runs an organisation: "Who runs Asahi?" is answered by "Company president Atsushi Katsuki".
+HEAD_WORDS = ("chief executive", "ceo", "president", "chairman", "chairwoman", "boss", "managing director",
+              "director general", "secretary general", "founder")
+_FOCUS_SYNONYMS = {"name": ("called", "named", "dubbed", "known as", "titled"), "worth": ("value", "valued"),
+                   "head": HEAD_WORDS}
 
 
 def stems_of(text: str) -> set[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from communique.answer.citations import CitationBook, marker
-from communique.answer.evidence import Candidate, Evidence, Sentence, amount_pattern, stems_of
+from communique.answer.evidence import HEAD_WORDS, Candidate, Evidence, Sentence, amount_pattern, stems_of
 from communique.answer.question import DEFINITE_ACTS, Question, contains_anchor, fold, stem
 from communique.text import STOPWORDS
 
@@ -27,6 +27,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "charge": ("charge", "charges", "price", "fee", "cost"), "fee": ("fee", "fees", "charge", "price"),
     "salary": ("salary", "salaries", "paid", "pay"), "budget": ("budget", "budgeted", "funding", "allocated"),
     "chief": ("chief executive", "ceo", "chief"), "ceo": ("chief executive", "ceo"),
+    "head": HEAD_WORDS,
     "theme": ("theme", "motto", "slogan"), "deadline": ("deadline", "by ", "until", "within"),
     "revenue": ("revenue", "sales", "turnover"), "profit": ("profit", "earnings", "net income"),
     "population": ("population", "inhabitants", "residents"), "age": ("age", "aged", "years old"),
@@ -375,7 +376,7 @@ def _briefing(evidence: Evidence) -> Draft:
             n = book.cite(c.article, lead.start, lead.end)
             lines.append(f"• {c.article.title} ({_date(c)}): {lead.text.strip()} {marker(n)}")
     if not lines:
-        text = (f"I have no articles published on or before {period.until.isoformat()}." if period and period.until
+        text = (f"None of my articles is dated on or before {period.until.isoformat()}." if period and period.until
                 else "I have no articles yet: nothing has been ingested.")
         return Draft(text, True, book, [])
     if period is None or period.since is None:

@@ -410,6 +410,7 @@ def test_a_short_list_question_takes_one_item_from_each_story(sample_db, questio
     cited = [c.title for c in answer.citations]
     assert len(cited) == len(set(cited)) >= 4, cited  # one sentence per story, no filler from the first
     assert answer.answer.startswith("• ") and answer.answer.count("\n• ") == len(cited) - 1  # one line each
+    assert "Ministry of Education has directed" in answer.answer  # the story's lead, not a side remark
 
 
 def test_followup_subjects_are_whole_names_not_demonyms_or_fragments() -> None:

@@ -243,12 +243,18 @@ def _compare(q: Question, ranked, book: CitationBook, support: list[Candidate]) 
     return Draft(" ".join(_sentence(s, book) for s in chosen), False, book, support)
 
 
+def _lead_if_close(s: Sentence, c: Candidate) -> Sentence:
+    """A story's lead when it scores nearly as well as its best sentence: the lead says what happened."""
+    lead = min(c.sentences, key=lambda x: x.start)
+    return lead if lead.score >= 0.85 * s.score else s
+
+
 def _list(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> Draft:
     best, best_c = ranked[0]
     chosen = [best]
     # Another article's best sentence is another item: one that names all the question's names
     # ("Lumaro") need not repeat its other words ("Denmark has ordered … to remove Lumaro").
-    others = [s for s, c in ranked[1:6] if s.score >= 0.7 * best.score and s.own >= 0.7 * best.own
+    others = [_lead_if_close(s, c) for s, c in ranked[1:6] if s.score >= 0.7 * best.score and s.own >= 0.7 * best.own
               or s.score >= 0.6 * best.score and c.support == 1.0 and q.hard_anchors]
     if len(others) < 2:  # the items are in one article: often in neighbouring sentences
         sents = sorted(best_c.sentences, key=lambda s: -s.score)

@@ -290,6 +290,9 @@ def test_a_who_answer_does_not_lead_with_a_place(make_service) -> None:
                                       "Rights groups criticised its broad scope.")
     answer = svc.ask("Who signed the cyber treaty?")
     assert "65 nations" in answer.answer and not answer.answer.startswith("Viet Nam"), answer.answer
+    _wire(svc, "Testing pact signed", "Delegates of 48 countries signed the Pact on Frontier AI Testing in Oslo.")
+    pact = svc.ask("Who signed the pact?")
+    assert "48 countries" in pact.answer and not pact.answer.startswith("Frontier AI Testing"), pact.answer
 
 
 def test_a_when_answer_gives_a_date_the_question_does_not(make_service) -> None:

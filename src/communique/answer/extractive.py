@@ -323,6 +323,8 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
                 name = full.group(0)
             if re.search(r"[’']s\b", name) or _ORG_WORDS & set(name.split()):  # "Kenya’s Office", "Karsk Security"
                 continue
+            if any(w.isupper() and len(w) > 1 for w in name.split()[1:]):  # "Frontier AI Testing" ("JD Vance" is)
+                continue
             if len(name.split()) <= 4:
                 return name
     return None

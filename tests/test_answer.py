@@ -239,6 +239,19 @@ def test_timeline_lists_the_stories_of_a_subject_oldest_first(sample_db, questio
     assert all("Valletta Accord" in sample_db.article(c.article_id).text for c in answer.citations)
 
 
+@pytest.mark.parametrize("question", ["Is there anything about quantum computing?", "Any news on quantum computing?"])
+def test_anything_about_a_topic_lists_its_stories(sample_db, question: str) -> None:
+    answer = sample_db.ask(question)
+    assert answer.answer.startswith(("3 stories about quantum computing", "4 stories about quantum computing")), \
+        answer.answer
+    assert "Ondarra Quantum" in answer.answer and "Sources differ" not in answer.answer
+
+
+def test_comparison_names_both_sides_when_the_request_starts_the_sentence(sample_db) -> None:
+    answer = sample_db.ask("Compare Kenya and Chile on Lumaro")
+    assert "Kenya" in answer.answer and "Chile" in answer.answer, answer.answer
+
+
 def test_stories_about_a_topic_name_the_topic(sample_db) -> None:
     answer = sample_db.ask("Which stories are about ransomware?")
     assert re.match(r"\d+ stories about ransomware:", answer.answer), answer.answer
@@ -468,6 +481,8 @@ def test_question_analysis() -> None:
     assert analyse("What is this article about?").kind == "summary"
     assert not is_briefing("What happened with Lumaro this week?") and not is_briefing("Any news on ransomware?")
     assert not is_briefing("What happened with Lumaro in October?") and not is_briefing("What may happen next?")
+    assert is_briefing("What's the most recent story?")
+    assert find_anchors("Compare Kenya and Chile on Lumaro", hard_only=True) == ["Kenya", "Chile", "Lumaro"]
     assert contains_anchor(fold("Japanese brewer Asahi"), "Japan")
     assert contains_anchor(fold("SAP introduced the EU AI Cloud"), "SAP EU AI Cloud")
     assert not contains_anchor(fold("the central bank of Europe"), "European Central Bank")

@@ -34,7 +34,8 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 _NUM = re.compile(r"\d[\d,.]*")
 _STORY_WORDS = {stem(w) for w in ("story stories involve report happen article new mention feature cover timeline "
-                                  "chronology history develop evolve unfold progress give show tell list").split()}
+                                  "chronology history develop evolve unfold progress give show tell list anything any "
+                                  "news").split()}
 
 
 @dataclass
@@ -197,8 +198,10 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     The other article need not name everything the question does ("in Hanoi" vs "in Viet Nam"), but it
     must share most of it.
     """
-    # A definition ("What is the Valletta Accord?") asks for no figure; too little in common is no same claim.
-    if q.kind not in ("count", "fact") or q.defines or best.own < MIN_OWN:
+    # Only a question that asks for a figure (how many, how much, what fine…) can be answered by differing
+    # figures; too little in common is no same claim.
+    asks_figure = q.kind == "count" or q.kind == "fact" and (q.focus in ATTRIBUTES or amount_pattern(q.focus))
+    if not asks_figure or best.own < MIN_OWN:
         return None
     mine = _numbers(best.text) - _numbers(q.text)
     if not mine:

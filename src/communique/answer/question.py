@@ -229,6 +229,7 @@ def classify(text: str) -> str:
                  r"|\bresume\b|\bde quoi\b|\bworum geht\b|\bde qué trata\b", t):
         return "summary"
     if re.search(r"\b(which|what) (stories|articles|news|reports|items)\b|\bstories (about|involving|on|mention)"
+                 r"|\b(anything|any news|any stories|any articles) (about|on)\b"
                  r"|\bwhat .*\b(are|were|have been) reported\b|\bwhat (happened|is happening|news)\b"
                  r"|\btimeline\b|\bchronolog|\bhistory of\b"
                  r"|\bhow (has|have|did) .+ (develop|evolve|unfold|progress)", t):
@@ -266,7 +267,7 @@ def classify(text: str) -> str:
 # A question about the news itself, with no subject: "What happened this week?", "What's new?", "Quoi de neuf ?"
 _BRIEFING_ASKS = re.compile(
     r"\bwhat(?:'s| is| has) (?:new|happening|going on)\b|\bwhat (?:happened|has happened|is happening)\b"
-    r"|\bany news\b|\b(?:latest|recent|top|newest) (?:news|stories|headlines|articles)\b|\bround-?up\b"
+    r"|\bany news\b|\b(?:latest|recent|top|newest) (?:news|stories|story|headlines|articles|article)\b|\bround-?up\b"
     r"|\b(?:news|stories|headlines) (?:of|from|this|today|for)\b|\bquoi de neuf\b|\bqu.est-ce qui s.est passe\b"
     r"|\bque (?:hay de nuevo|paso)\b|\bwas gibt es neues\b|\bwas ist .*passiert\b|\bnouvelles\b|\bnoticias\b"
     r"|\bnachrichten\b|\b(?:summary|summari[sz]e|overview|recap) (?:of )?(?:the |this |today.s |this week.s )?"
@@ -276,7 +277,7 @@ _BRIEFING_WORDS = frozenset(
     "happen happened happening happens news new newest latest recent recently lately week weeks weekend today "
     "yesterday month days day past last story stories article articles headline headlines report reports reported "
     "going top digest issue update updates anything any there brief briefing roundup round-up give tell show me "
-    "us summary summarise summarize overview recap today's week's "
+    "us summary summarise summarize overview recap today's week's most "
     "qu ce cette semaine passe passé nouvelles quoi de neuf la les des "
     "aujourd'hui hier mois esta semana pasó paso noticias nuevo hoy ayer mes que qué hay las los del "
     "diese woche passiert nachrichten neues gibt es ist heute gestern monat was der die".split())
@@ -326,7 +327,7 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
         clean = tok.strip(".'’-")
         base = re.sub(r"['’]s$", "", clean)
         is_name = bool(base) and (base[0].isupper() or any(c.isdigit() for c in base)) and \
-            fold(base) not in _QUESTION_WORDS and not (i == 0 and fold(base) in STOPWORDS)
+            fold(base) not in _QUESTION_WORDS and not (i == 0 and fold(base) in STOPWORDS | _IMPERATIVES)
         # "Corée du Sud", "Costa del Sol": a particle between two capitalised words is part of the name
         if phrase and tok in _PARTICLES and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():
             phrase.append(tok)
@@ -354,6 +355,8 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
     return list(seen)
 
 
+# A request's first word is no name: "Compare Kenya and Chile" names Kenya, not "Compare Kenya".
+_IMPERATIVES = frozenset("compare tell list show give name summarise summarize explain describe find contrast".split())
 _PARTICLES = frozenset("du de del des do da la van von der".split())
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 # Words that precede a name without being part of it: "Former President Jimmy Carter", "Briton Adriana Brownlee".

@@ -13,6 +13,7 @@ import communique
 from communique.answer.citations import markers_in
 from communique.answer.question import (
     analyse,
+    classify,
     contains_anchor,
     find_anchors,
     find_focus,
@@ -245,6 +246,11 @@ def test_anything_about_a_topic_lists_its_stories(sample_db, question: str) -> N
     assert answer.answer.startswith(("3 stories about quantum computing", "4 stories about quantum computing")), \
         answer.answer
     assert "Ondarra Quantum" in answer.answer and "Sources differ" not in answer.answer
+
+
+def test_a_question_in_another_language_claims_no_conflict_on_shared_words_alone(sample_db) -> None:
+    answer = sample_db.ask("¿Cuántas personas usan Lumaro en Chile?")
+    assert "Sources differ" not in answer.answer, answer.answer
 
 
 def test_comparison_names_both_sides_when_the_request_starts_the_sentence(sample_db) -> None:
@@ -482,6 +488,9 @@ def test_question_analysis() -> None:
     assert not is_briefing("What happened with Lumaro this week?") and not is_briefing("Any news on ransomware?")
     assert not is_briefing("What happened with Lumaro in October?") and not is_briefing("What may happen next?")
     assert is_briefing("What's the most recent story?")
+    # accented question words of folded text: "dónde" is "donde"; "où" keeps its accent ("ou" is "or")
+    assert classify("¿Dónde presentó Ondarra su ordenador?") == classify("Où a-t-il été dévoilé ?") == "place"
+    assert classify("¿Por qué Dinamarca prohibió Lumaro?") == "reason" and classify("Lumaro ou Chat ?") != "place"
     assert find_anchors("Compare Kenya and Chile on Lumaro", hard_only=True) == ["Kenya", "Chile", "Lumaro"]
     assert contains_anchor(fold("Japanese brewer Asahi"), "Japan")
     assert contains_anchor(fold("SAP introduced the EU AI Cloud"), "SAP EU AI Cloud")

@@ -199,9 +199,9 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     must share most of it.
     """
     # Only a question that asks for a figure (how many, how much, what fine…) can be answered by differing
-    # figures; too little in common is no same claim.
+    # figures; too little in common is no same claim, and across languages shared words do not tell.
     asks_figure = q.kind == "count" or q.kind == "fact" and (q.focus in ATTRIBUTES or amount_pattern(q.focus))
-    if not asks_figure or best.own < MIN_OWN:
+    if not asks_figure or best.own < MIN_OWN or not q.is_english:
         return None
     mine = _numbers(best.text) - _numbers(q.text)
     if not mine:

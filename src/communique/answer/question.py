@@ -253,13 +253,15 @@ def classify(text: str) -> str:
         return "person"
     if _which_noun(t, PLACE_NOUNS):
         return "place"
-    if re.search(r"^(who|whom|whose)\b|\bwho\b|\bqui\b|\bquién|\bwer\b|\bchi\b|\bquem\b", t):
+    if re.search(r"^(who|whom|whose)\b|\bwho\b|\bqui\b|\bquien|\bwer\b|\bchi\b|\bquem\b", t):
         return "person"
-    if re.search(r"^where\b|\bwhere\b|\boù\b|\bdónde\b|\bwo\b|\bdove\b|\bonde\b|\bin which (city|country)\b", t):
+    # (the text is folded: "où" is "ou", which is also "or", so it is looked for with its accent)
+    if re.search(r"^where\b|\bwhere\b|\bdonde\b|\bwo\b|\bdove\b|\bonde\b|\bin which (city|country)\b", t) \
+            or re.search(r"\boù\b", text.lower()):
         return "place"
-    if re.search(r"^when\b|\b(what|which) (date|day|year|month)\b|\bquand\b|\bcuándo\b|\bwann\b|\bquando\b", t):
+    if re.search(r"^when\b|\b(what|which) (date|day|year|month)\b|\bquand\b|\bcuando\b|\bwann\b|\bquando\b", t):
         return "time"
-    if re.search(r"^why\b|\bpourquoi\b|\bpor qué\b|\bwarum\b|\bperché\b|\bporque\b", t):
+    if re.search(r"^why\b|\bpourquoi\b|\bpor que\b|\bwarum\b|\bperche\b|\bporque\b", t):
         return "reason"
     return "fact"
 

@@ -110,6 +110,15 @@ for _forms in ("federal reserve,the fed", "european central bank,ecb", "internat
         _ALIASES.setdefault(_name.removeprefix("the "), _names)
 # English names of countries and unions, folded: "Which other countries…" leaves out the one asked about before
 COUNTRIES = frozenset(n for line in _FOREIGN_NAMES.strip().splitlines() for n in line.split(": ")[0].split(","))
+# Nouns questions in other languages ask about most, in English (folded forms): "¿Cuántas personas…?" is
+# answered by "About 380,000 people…", which shares no word with it.
+_FOREIGN_WORDS = {en: frozenset(forms.split()) for en, forms in (
+    ("people", "personas personnes personen persone pessoas gente"),
+    ("users", "usuarios utilisateurs nutzer utenti usuarios utentes"),
+    ("days", "dias jours tage giorni"), ("years", "anos ans jahre anni"),
+    ("countries", "paises pays lander paesi"), ("companies", "empresas entreprises unternehmen aziende"),
+    ("million", "millones millions millionen milioni milhoes"), ("billion", "milliards milliarden miliardi"),
+)}
 _FOREIGN: dict[str, None] = {}  # the foreign spellings, in order: an English question needs no translation
 for _line in _FOREIGN_NAMES.strip().splitlines():
     _english, _foreign = _line.split(": ")
@@ -476,7 +485,8 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
     if not q.is_english:  # "Corée du Sud" is searched and scored as "South Korea" too
         folded = fold(q.text)
         named = [f for f in _FOREIGN if re.search(rf"(?<!\w){re.escape(f)}(?!\w)", folded)]
-        english = list(dict.fromkeys(_ALIASES[f][1] for f in named))
+        english = list(dict.fromkeys([_ALIASES[f][1] for f in named] + [
+            en for en, forms in _FOREIGN_WORDS.items() if any(w in forms for w in re.findall(r"\w+", folded))]))
         q.terms += [w for name in english for w in name.split() if w not in q.terms]
         q.retrieval_query = " ".join([q.text, *english])
     if is_followup(text, history):

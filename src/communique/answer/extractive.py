@@ -210,11 +210,10 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     if q.counted:
         anchor_stems.add(stem(q.counted))
     amount = amount_pattern(q.focus) is not None and best.holds >= 1.0
-    others = sorted(((s, c) for c in evidence.candidates if c is not best_c and c.support >= 0.5
-                     and (s := _best(c))), key=lambda sc: -sc[0].own)
+    pool = [(c, _best(c)) for c in evidence.candidates if c is not best_c and c.support >= 0.5]
+    others = sorted(((b, c) for c, b in pool if b), key=lambda sc: -sc[0].own)
     if amount:  # "How much is the plant costing?": any sentence of another story that states a cost
-        others += [(s, c) for c in evidence.candidates if c is not best_c and c.support >= 0.5
-                   for s in c.sentences if s.holds >= 1.0 and s is not _best(c)]
+        others += [(s, c) for c, b in pool for s in c.sentences if s.holds >= 1.0 and s is not b]
     for s, c in others[:len(others) if amount else 4]:
         theirs = _numbers(s.text) - _numbers(q.text)
         if not theirs or theirs & mine:

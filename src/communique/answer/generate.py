@@ -162,13 +162,21 @@ def build_prompt(question: Question, passages: list[Passage]) -> Prompt:
 
 
 def meaning_similarity(embedder) -> Similarity:
-    """The highest cosine between a claim and a passage's sentences, by the multilingual embedder."""
+    """The highest cosine between a claim and a passage's sentences, by the multilingual embedder.
+
+    One per answer: every claim is checked against the same passages, so each text is embedded once.
+    """
+    unit: dict[str, np.ndarray] = {}
+
     def similarity(claim: str, sentences: list[str]) -> float:
         if not sentences:
             return 0.0
-        vectors = embedder.embed_passages([claim, *sentences])
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-        return float(np.max(vectors[1:] @ vectors[0]))
+        missing = [t for t in dict.fromkeys([claim, *sentences]) if t not in unit]
+        if missing:
+            vectors = embedder.embed_passages(missing)
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+            unit.update(zip(missing, vectors, strict=True))
+        return max(float(unit[t] @ unit[claim]) for t in sentences)
     return similarity
 
 

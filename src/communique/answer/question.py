@@ -108,23 +108,25 @@ for _forms in ("federal reserve,the fed", "european central bank,ecb", "internat
     _names = _forms.split(",")
     for _name in _names:
         _ALIASES.setdefault(_name.removeprefix("the "), _names)
-# English names of countries and unions, folded: "Which other countries…" leaves out the one asked about before
-COUNTRIES = frozenset(n for line in _FOREIGN_NAMES.strip().splitlines() for n in line.split(": ")[0].split(","))
 # Nouns questions in other languages ask about most, in English (folded forms): "¿Cuántas personas…?" is
 # answered by "About 380,000 people…", which shares no word with it.
 _FOREIGN_WORDS = {en: frozenset(forms.split()) for en, forms in (
     ("people", "personas personnes personen persone pessoas gente"),
-    ("users", "usuarios utilisateurs nutzer utenti usuarios utentes"),
+    ("users", "usuarios utilisateurs nutzer utenti utentes"),
     ("days", "dias jours tage giorni"), ("years", "anos ans jahre anni"),
     ("countries", "paises pays lander paesi"), ("companies", "empresas entreprises unternehmen aziende"),
     ("million", "millones millions millionen milioni milhoes"), ("billion", "milliards milliarden miliardi"),
 )}
 _FOREIGN: dict[str, None] = {}  # the foreign spellings, in order: an English question needs no translation
+_countries: set[str] = set()
 for _line in _FOREIGN_NAMES.strip().splitlines():
     _english, _foreign = _line.split(": ")
+    _countries.update(_english.split(","))
     for _name in _foreign.split(","):
         _FOREIGN[_name] = None
         _ALIASES.setdefault(_name, [_name, *_english.split(",")])
+# English names of countries and unions, folded: "Which other countries…" leaves out the one asked about before
+COUNTRIES = frozenset(_countries)
 
 
 @dataclass

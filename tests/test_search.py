@@ -10,7 +10,8 @@ import pytest
 
 import communique
 from communique.errors import BadInput
-from communique.models import Filters
+from communique.ingest.items import Item
+from communique.models import Article, Filters
 from communique.retrieve import hybrid_search
 from communique.service import Communique
 from communique.text import detect_language
@@ -150,6 +151,22 @@ def test_deleted_article_is_not_found(sample_copy: Communique) -> None:
     vector = sample_copy.embedder.embed_query(question)
     assert ghana.article_id not in {h.article_id for h in sample_copy.store.search_vector(vector, 100)}
     assert sample_copy.stats().articles == 29
+
+
+def test_an_article_waiting_for_its_vector_is_not_outranked_for_lack_of_it(sample_copy: Communique) -> None:
+    question = "Ghana 5G spectrum auction"
+    report = sample_copy.ingest_items([Item("wire", Article(
+        title="Ghana 5G spectrum auction: a second round", published=date(2026, 11, 20),
+        text="Ghana will hold a second 5G spectrum auction round in March for the unsold spectrum lots."))],
+        embed=False)
+    new_id = report.added[0]
+    keyword = sample_copy.store.search_text(question, 5)
+    assert keyword[0].article_id == new_id and keyword[0].pending
+    assert not any(h.pending for h in keyword if h.article_id != new_id)
+    # The old Ghana article is found by both searches; the new one only by keywords, where it ranks first.
+    assert sample_copy.search(question, k=1)[0].article_id == new_id
+    sample_copy.embed()
+    assert not sample_copy.store.search_text(question, 5)[0].pending
 
 
 def test_search_on_an_empty_store(make_service) -> None:

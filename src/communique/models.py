@@ -65,6 +65,7 @@ class Hit:
     url: str | None = None
     published: date | None = None
     source: str | None = None
+    pending: bool = False  # no vector yet: dense search cannot find it
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

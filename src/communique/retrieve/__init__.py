@@ -9,7 +9,7 @@ import numpy as np
 
 from communique.embed import Embedder
 from communique.models import Filters, Hit
-from communique.retrieve.fusion import cap_per_group, reciprocal_rank_fusion
+from communique.retrieve.fusion import RRF_K, cap_per_group, reciprocal_rank_fusion
 from communique.store.base import Store
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="communique-bm25")
@@ -48,7 +48,13 @@ def hybrid_search(
     by_id: dict[int, Hit] = {}
     for h in (*text_hits, *vec_hits):
         by_id.setdefault(h.chunk_id, h)
-    fused = reciprocal_rank_fusion([[h.chunk_id for h in text_hits], [h.chunk_id for h in vec_hits]])
-    ranked = cap_per_group([cid for cid, _ in fused], {cid: by_id[cid].article_id for cid in by_id}, per_article)
-    score = dict(fused)
+    score = dict(reciprocal_rank_fusion([[h.chunk_id for h in text_hits], [h.chunk_id for h in vec_hits]]))
+    if vec_hits:
+        # A chunk still waiting for its vector cannot be found by dense search: count its keyword rank for
+        # both lists, so an article ingested a moment ago is not outranked for lack of a vector.
+        for rank, h in enumerate(text_hits, start=1):
+            if h.pending:
+                score[h.chunk_id] += 1.0 / (RRF_K + rank)
+    fused = sorted(score, key=lambda cid: -score[cid])
+    ranked = cap_per_group(fused, {cid: by_id[cid].article_id for cid in by_id}, per_article)
     return [replace(by_id[cid], score=score[cid]) for cid in ranked[:k]]

@@ -14,10 +14,11 @@ from typing import TypeVar
 import numpy as np
 
 K = TypeVar("K", bound=Hashable)
+RRF_K = 60  # the rank offset of reciprocal rank fusion
 
 
 def reciprocal_rank_fusion(
-    rankings: Sequence[Sequence[K]], k: int = 60, weights: Sequence[float] | None = None
+    rankings: Sequence[Sequence[K]], k: int = RRF_K, weights: Sequence[float] | None = None
 ) -> list[tuple[K, float]]:
     """Cormack et al. (2009): score(d) = Σ w_i / (k + rank_i(d)), ranks from 1. Ties keep first-seen order."""
     weights = weights or [1.0] * len(rankings)

@@ -298,8 +298,8 @@ class SQLiteStore:
             return []
         ids = [cid for cid, _ in scored]
         rows = self._conn().execute(
-            "SELECT c.id, c.text, c.start, c.end, a.id AS article_id, a.title, a.url, a.published, a.source"
-            " FROM chunks c JOIN articles a ON a.rowid = c.article_rowid"
+            "SELECT c.id, c.text, c.start, c.end, c.vec IS NULL AS pending, a.id AS article_id, a.title, a.url,"
+            " a.published, a.source FROM chunks c JOIN articles a ON a.rowid = c.article_rowid"
             f" WHERE c.id IN ({','.join('?' * len(ids))})",
             ids,
         ).fetchall()
@@ -312,6 +312,7 @@ class SQLiteStore:
             chunk_id=r["id"], article_id=r["article_id"], score=float(score), text=r["text"], start=r["start"],
             end=r["end"], title=r["title"], url=r["url"],
             published=date.fromisoformat(r["published"]) if r["published"] else None, source=r["source"],
+            pending=bool(r["pending"]),
         )
 
     def get(self, article_id: str) -> Article | None:

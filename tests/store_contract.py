@@ -281,9 +281,11 @@ class StoreContract:
         aid = put(store, GENEVA).article_id
         before = store.search_text("submarine cable", 10)
         assert [h.article_id for h in before] == [aid] and before[0].title == GENEVA.title
+        assert all(h.pending for h in before)  # hybrid search must know dense search cannot find them yet
         embed_all(store)
         after = store.search_text("submarine cable", 10)
         assert [(h.chunk_id, h.article_id) for h in after] == [(h.chunk_id, h.article_id) for h in before]
+        assert not any(h.pending for h in after)
 
     def test_unchanged_write_updates_filters_of_embedded_chunks(self, store: Store) -> None:
         aid = put(store, dataclasses.replace(UNDATED, source=None)).article_id

@@ -11,6 +11,7 @@ import pytest
 
 import communique
 from communique.answer.citations import markers_in
+from communique.answer.evidence import states_amount, stems_of
 from communique.answer.question import (
     analyse,
     classify,
@@ -464,6 +465,20 @@ def test_events_stream_sources_then_text_then_answer(sample_db) -> None:
     assert "".join(e.data for e in events if e.kind == "delta").strip() == events[-1].data.answer.strip()
 
 
+def test_an_amount_of_money_named_as_another_kind_is_no_answer() -> None:
+    def stems(text: str) -> frozenset[str]:
+        return frozenset(stems_of(text))
+
+    aid = "The Commission approved €4.2 billion in state aid for the plant."
+    investment = "The Commission describes the project as a €9.5 billion investment."
+    assert not states_amount(aid, stems(aid), "invest") and states_amount(investment, stems(investment), "invest")
+    assert states_amount(aid, stems(aid), "aid")
+    ransom = "The group demanded 40 bitcoin, worth roughly $4.6 million."
+    assert states_amount(ransom, stems(ransom), "ransom") and states_amount("It paid a fine of €5m.",
+                                                                           stems("It paid a fine of €5m."), "fine")
+    assert states_amount("They asked for 40 bitcoin.", stems("They asked for 40 bitcoin."), "ransom")
+
+
 def test_question_analysis() -> None:
     q = analyse("Which Canadian minister defended the licensing amendment to Bill C-41?")
     assert q.focus == "minister" and "Bill C-41" in q.hard_anchors
@@ -471,6 +486,11 @@ def test_question_analysis() -> None:
     assert find_focus("How much did the new plant cost?") == "cost"
     assert find_focus("Wie viel hat das gekostet?") == find_focus("Combien a coûté l'usine ?") == "cost"
     assert find_focus("¿Qué pasó en la costa de Chile?") is None  # "costa" is a coast
+    for asks_money, focus in (("What is the coordination centre expected to cost each year?", "cost"),
+                              ("What ransom did the hackers demand?", "ransom"),
+                              ("How much is Kestrel investing in its new plant?", "invest")):
+        assert (analyse(asks_money).kind, analyse(asks_money).focus) == ("count", focus), asks_money
+    assert analyse("What cost-cutting measures did the firm announce?").kind != "count"
     assert find_focus("Which union workers along the coast went on strike?") == "workers"  # a preposition ends it
     assert find_focus("What profession took to the streets of Athens?") == "profession"  # so does a verb
     assert find_anchors("Who won the vote last Sunday in Norvania?", hard_only=True) == ["Norvania"]  # a weekday

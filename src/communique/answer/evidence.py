@@ -85,11 +85,16 @@ class Evidence:
 
 
 RECENT_DAYS = 30  # with `as_of`: the window searched on its own besides the whole archive
-_MONEY_FOCUS = frozenset("cost price fine penalty salary budget revenue profit charge fee worth pay paid spend spent "
-                         "earn raise".split())
+# Amounts of money a question may ask for. Some words name any outlay ("cost", "investment"); the others
+# a particular kind of money, and a sentence that names another kind is no answer: "revenue of €2.3 billion"
+# is no cost, a "€4.2 billion aid" no investment.
+_OUTLAY = "cost price worth value pay paid spend spent invest investment charge"
+_NAMED_MONEY = "fine penalty salary budget revenue profit fee earn raise ransom aid subsidy"
+_MONEY_FOCUS = frozenset(f"{_OUTLAY} {_NAMED_MONEY}".split())
+_NAMED_MONEY_STEMS = frozenset(stem(w) for w in _NAMED_MONEY.split())
 _MONEY = re.compile(r"[€$£¥]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|bn|m)?\s*"
-                    r"(?:euros?|dollars?|pounds?|yen|yuan|naira|rupees?|francs?|usd|eur|gbp)\b", re.IGNORECASE)
-_MONEY_STEMS = frozenset(stem(w) for w in _MONEY_FOCUS)  # "revenue of €2.3 billion" is no cost
+                    r"(?:euros?|dollars?|pounds?|yen|yuan|naira|rupees?|francs?|usd|eur|gbp|bitcoins?|btc)\b",
+                    re.IGNORECASE)
 _PERCENT_FOCUS = frozenset("percentage percent proportion share".split())
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
@@ -140,7 +145,7 @@ def states_amount(sentence: str, stems: frozenset[str], focus: str | None) -> bo
     written = amount_pattern(focus)
     if written is None or not written.search(sentence):
         return False
-    return focus not in _MONEY_FOCUS or not (_MONEY_STEMS - {stem(focus)}) & stems
+    return focus not in _MONEY_FOCUS or stem(focus) in stems or not (_NAMED_MONEY_STEMS - {stem(focus)}) & stems
 
 
 def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[str]) -> float:

@@ -230,6 +230,10 @@ def _which_noun(t: str, nouns: frozenset[str]) -> str | None:
     return next((w for w in m.group(1).split() if w in nouns), None) if m else None
 
 
+# "What is the centre expected to cost?", "What did the rescue cost?", "What is the price of…": an amount
+_WHAT_COST = re.compile(r"\bwhat (?:is|was|are|were|will|would|did|does|do)\b.{0,80}?\b(?:cost|price)\b(?!-)")
+
+
 def classify(text: str) -> str:
     if is_briefing(text):
         return "briefing"
@@ -248,8 +252,8 @@ def classify(text: str) -> str:
     if re.search(r"\bcompare\b|\bcomparison\b|\bdifference between\b|\bdiffer\b|\bversus\b|\bvs\.?\s"
                  r"|\bcompar(?:er|ar|are)\b|\bunterschied\b|\bvergleich", t):
         return "compare"
-    if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount)\b|\bcombien\b"
-                 r"|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oi]\b", t):
+    if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount|sum|ransom|fine|price)\b"
+                 r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oi]\b", t) or _WHAT_COST.search(t):
         return "count"
     if re.search(r"\b(which|what) (other )?(countries|companies|firms|nations|states|organisations|organizations"
                  r"|partners|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
@@ -441,10 +445,12 @@ _AUX = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "
 def find_focus(text: str) -> str | None:
     """The noun after which/what ("which highly infectious disease" → disease; "what is the name of" → name)."""
     t = fold(text)
+    if _WHAT_COST.search(t):  # "What is the centre expected to cost?"
+        return "cost"
     m = re.search(r"\b(?:which|what|who)\s+(?:is|was|are|were)\s+the\s+(\w+)\b", t)
     if m:
         return m.group(1)
-    m = re.search(r"\bhow much (?:[\w'’-]+\s+){1,6}?(cost|worth|pay|paid|charge|earn|raise|spend|spent)\w*\b", t)
+    m = re.search(r"\bhow much (?:[\w'’-]+\s+){1,6}?(cost|worth|pay|paid|charge|earn|raise|spend|spent|invest)\w*\b", t)
     if m:
         return m.group(1)
     # "wie viel hat das gekostet?", "combien a coûté…", "cuánto costó…": the same ask for an amount of money

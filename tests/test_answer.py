@@ -498,6 +498,9 @@ def test_question_analysis() -> None:
     assert korea.kind == "list" and korea.anchors == ["Corée du Sud"]
     assert korea.retrieval_query.endswith("south korea companies")  # its English names and nouns
     assert stem("states") == stem("state") == stem("stated")  # plural and past of a word ending in -e
+    assert stem("production") == stem("producing") and stem("investment") == stem("investing")  # noun and verb
+    assert stem("manipulation") == stem("manipulated") == stem("manipulate")
+    assert stem("comment") != stem("com") and stem("payment") == "payment"  # too short to lose "-ment"
     assert stem("swore") == stem("sworn") == stem("swearing")  # irregular verbs
     assert stem("banned") == stem("ban") == stem("prohibited") and stem("installed") == "install"  # doubled ends
     assert stem("acquired") == stem("bought") != stem("sold")  # verbs reports use for one another
@@ -614,3 +617,32 @@ def test_a_sentence_in_a_chunk_close_in_meaning_outranks_an_equal_lexical_match(
     by_candidate = {c.article.id: [round(s.score, 6) for s in c.sentences] for c in evidence.candidates}
     assert by_candidate["b"][1] > by_candidate["a"][1]  # the sentence inside the dense hit gains
     assert by_candidate["b"][0] == by_candidate["a"][0]  # the one outside it does not
+
+
+def test_a_premise_the_articles_deny_is_refused_with_the_denial(make_service) -> None:
+    """"When did Norvania sign the accord?" when the story says Norvania did not sign: a refusal that cites the
+    denial. A report of others signing is no answer, nor is a "not" far from the act."""
+    svc = make_service()
+    _wire(svc, "Thirty countries sign the Ostrava accord on satellite debris", (
+        "Representatives of 30 countries signed the Ostrava accord on satellite debris on 12 November. "
+        "Norvania and Kelsland attended as observers but did not sign. "
+        "The accord will not enter into force before 2028, officials in Ostrava said."))
+    denied = svc.ask("When did Norvania sign the Ostrava accord?")
+    assert denied.refused and denied.answer.startswith("The articles I have do not say that.")
+    assert "did not sign" in denied.citations[0].quote
+    signed = svc.ask("How many countries signed the Ostrava accord?")  # "not enter into force" is far from it
+    assert not signed.refused and "30" in signed.answer
+
+
+def test_a_who_answer_takes_the_sentence_that_names_the_person(make_service) -> None:
+    """The sentence about "the indictment" matches the question best, but names no one: the one that does answers."""
+    svc = make_service()
+    _wire(svc, "Kelsland indicts former minister in spyware case", (
+        "A court in Kelsland on Monday accepted the charges in the country's largest spyware case. "
+        "Kelsland’s former deputy justice minister, Arvo Lind, has been indicted for allegedly approving a "
+        "transfer of money that was later used to purchase commercial spyware. "
+        "Prosecutors claim the transfer took place in 2019. "
+        "The indictment is part of a broader investigation into the use of Vantor, spyware developed by "
+        "Ostrel Labs, in Kelsland between 2018 and 2022, and into who approved its purchase."))
+    answer = svc.ask("Who was indicted in Kelsland in connection with the Vantor spyware purchase?")
+    assert answer.answer.startswith("Arvo Lind: "), answer.answer

@@ -76,7 +76,48 @@ def _act_reported(q: Question, best: list[tuple[Sentence, Candidate]]) -> bool:
     acts = {stem(t) for t in q.terms} & DEFINITE_ACTS
     if not acts:
         return True
-    return any(acts & stems_of(_neighbourhood(c, s) + " " + c.article.title) for s, c in best)
+    return any(acts & stems_of(" ".join([c.article.title, *(_neighbourhood(c, x) for x in _top(c, 2))]))
+               for _, c in best)
+
+
+def _top(c: Candidate, n: int) -> list[Sentence]:
+    return sorted(c.sentences, key=lambda s: -s.score)[:n]
+
+
+# A sentence that says an act did not happen: "did not sign", "has not issued a fine", "denied selling".
+_DENIAL = re.compile(r"\b(?:not|never|no longer|neither|nor|denied|denies|deny|declined to|refused to|voted down"
+                     r"|rejected|false)\b|n[’']t\b", re.IGNORECASE)
+
+
+def _premise_denied(q: Question, best: Sentence, support: list[Candidate]) -> tuple[Sentence, Candidate] | None:
+    """A sentence saying that what the question takes for granted did not happen to its subject.
+
+    "When did the United States sign the convention?": the best sentence tells of the 41 countries that
+    signed, another that "the United States … did not sign". The subject is a name of the question the best
+    sentence lacks; the denial names it, the act asked about, and a negation.
+    """
+    if q.kind not in ("fact", "count", "person", "place", "time", "reason"):
+        return None
+    best_folded = fold(best.text)
+    subjects = [a for a in q.hard_anchors if not contains_anchor(best_folded, a)]
+    # the act asked about, as the best sentence reports it ("signed"): the words both share, less the names
+    acts = (_asked(q) & stems_of(best.text)) - {stem(q.focus or "")}
+    if not subjects or not acts:
+        return None
+    for c in support:
+        for s in c.sentences:
+            if s.own < 0.6 * best.own or not any(acts & stems_of(" ".join(s.text[m.end():].split()[:4]))
+                                                 for m in _DENIAL.finditer(s.text)):
+                continue  # the act must follow its negation closely: "did not sign", "has not issued a fine"
+            if all(contains_anchor(fold(s.text), a) for a in subjects):
+                return s, c
+    return None
+
+
+def _asked(q: Question) -> set[str]:
+    """The stems of the question's words besides its names: what it asks about them ("indicted", "founded")."""
+    names = set().union(*(stems_of(a) for a in q.hard_anchors)) if q.hard_anchors else set()
+    return {stem(t) for t in q.terms} - names
 
 
 def _neighbourhood(c: Candidate, s: Sentence) -> str:
@@ -154,12 +195,24 @@ def compose(evidence: Evidence) -> Draft:
     # "Which state did Harris visit?": a sentence that names a place is the answer (it need not say
     # "state"); a second one would name another place beside it.
     answered = best.holds >= 1.0 and (q.kind == "place" or q.kind == "person" and not focus_missing)
+    if q.kind == "person" and person_named(q, [best], best_c) is None:
+        # "The indictment is part of…" matches best, but the sentence that names who was indicted answers
+        naming = next((s for s in _top(best_c, 3)[1:] if s.score >= 0.75 * best.score and s.own >= 0.6 * best.own
+                       and _asked(q) & s.terms and person_named(q, [s], best_c)), None)
+        if naming is not None:
+            runner_up, answered = naming, False
     if runner_up is not None and not answered and (runner_up.score >= 0.8 * best.score or (
             focus_missing and focus in runner_up.terms and runner_up.score >= 0.5 * best.score) or (
             abs(best_c.sentences.index(runner_up) - best_c.sentences.index(best)) == 1
             and runner_up.score >= 0.65 * best.score)):
         chosen.append(runner_up)
     chosen = _continued(chosen, best_c)
+    denied = _premise_denied(q, best, support)
+    if denied is not None:
+        s, c = denied
+        n = book.cite(c.article, s.start, s.end)
+        return Draft(f"The articles I have do not say that. “{c.article.title}” ({_date(c)}) reports: "
+                     f"{s.text.strip()} {marker(n)}", True, book, support)
     conflict = _conflict(q, best, best_c, evidence)
     if conflict is not None:
         other, other_c = conflict

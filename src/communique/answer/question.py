@@ -190,14 +190,19 @@ def _light_stem(word: str) -> str:
     w = fold(word)
     w = _SAME.get(w, w)
     w = _IRREGULAR.get(w, w)
-    for suffix in ("ications", "ication", "ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
-        if len(w) >= len(suffix) + 3 + (suffix != "ing") and w.endswith(suffix):
-            w = w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    for suffix in ("ications", "ication", "ations", "ation", "ctions", "ction", "ments", "ment", "ings", "ing", "edly",
+                   "ed", "ies", "es", "s", "ly"):
+        if len(w) >= len(suffix) + 3 + (suffix != "ing") + suffix.startswith("ment") and w.endswith(suffix):
+            w = w[: -len(suffix)] + {"ies": "y", "ction": "ct", "ctions": "ct"}.get(suffix, "")
             if suffix in ("ed", "ing", "ings") and len(w) >= 3 and w[-1] == w[-2] and w[-1] not in "aeiouylsz":
                 w = w[:-1]  # banned / banning → ban, planned → plan (but installed → install)
             break
+    if w.endswith("uct"):  # production / producing → produc, reduction / reduced → reduc
+        w = w[:-1]
     while len(w) > 3 and w.endswith("e"):  # state / states / stated / stating → stat; agree / agreed → agr
         w = w[:-1]
+    if len(w) > 6 and w.endswith("at"):  # manipulated / manipulation → manipul, negotiate / negotiations → negoti
+        w = w[:-2]
     # ratified / ratifies / ratification → ratif; applied / application → appl
     return w[:-1] if len(w) > 5 and w.endswith(("i", "y")) and not w.endswith(("ay", "ey", "oy")) else w
 

@@ -491,6 +491,10 @@ def test_question_analysis() -> None:
                               ("How much is Kestrel investing in its new plant?", "invest")):
         assert (analyse(asks_money).kind, analyse(asks_money).focus) == ("count", focus), asks_money
     assert analyse("What cost-cutting measures did the firm announce?").kind != "count"
+    for asked, kind in (("In welcher Stadt will Kestrel Semiconductor sein neues Chipwerk bauen?", "place"),
+                        ("Quantos chatbots puderam ser manipulados?", "count"), ("Hoeveel landen tekenden?", "count"),
+                        ("Welke bedrijven zijn beboet?", "list"), ("Dans quelle ville se trouve le siège ?", "place")):
+        assert analyse(asked).kind == kind, asked
     assert find_focus("Which union workers along the coast went on strike?") == "workers"  # a preposition ends it
     assert find_focus("What profession took to the streets of Athens?") == "profession"  # so does a verb
     assert find_anchors("Who won the vote last Sunday in Norvania?", hard_only=True) == ["Norvania"]  # a weekday

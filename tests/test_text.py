@@ -100,6 +100,12 @@ def test_approx_tokens_grows_with_words() -> None:
         ("Le ministre a dit que la loi est prête pour les élections dans le pays.", "fr"),
         ("El ministro dijo que la ley es una prioridad para los ciudadanos del país.", "es"),
         ("Der Minister sagte, dass die Regierung das Gesetz nicht ändern will und es ist gut.", "de"),
+        # short questions, where one shared word ("in") must not decide
+        ("In welcher Stadt will Kestrel sein neues Chipwerk bauen?", "de"),
+        ("Quantos dos chatbots testados pela Norrsken puderam ser manipulados?", "pt"),
+        ("Quale gruppo ha rivendicato l'attacco al terminal di Aarhus?", "it"),
+        ("Hoeveel landen hebben het verdrag ondertekend?", "nl"),
+        ("Who did it in the end?", "en"),
         ("12345 67890", None),
         ("", None),
     ],

@@ -73,6 +73,7 @@ _STOPWORDS = {
     "de": {"der", "die", "das", "und", "ist", "ein", "eine", "nicht", "mit", "für", "von", "wie", "welche", "hat"},
     "it": {"il", "lo", "gli", "e", "è", "una", "del", "che", "per", "con", "non", "della", "quali", "sono"},
     "pt": {"o", "os", "as", "e", "é", "uma", "do", "da", "que", "para", "com", "não", "em", "quais"},
+    "nl": {"de", "het", "een", "en", "van", "is", "dat", "niet", "met", "voor", "op", "welke", "wat", "hoe"},
 }
 
 
@@ -84,9 +85,15 @@ _HINTS = {
     "es": {"de", "al", "con", "se", "son", "fue", "ha", "han", "dónde", "cuándo", "cuántos", "cuántas", "cuál",
            "quién", "esta", "este", "sobre"},
     "de": {"was", "wer", "wo", "wann", "warum", "viele", "im", "den", "dem", "des", "auf", "zu", "sich", "auch",
-           "es", "sie", "er", "wurde", "werden", "nach", "bei", "aus", "um", "noch", "über", "diese", "dieser", "in"},
-    "it": {"di", "al", "si", "ha", "hanno", "dove", "quando", "come", "chi", "perché", "questo", "questa", "in"},
-    "pt": {"de", "no", "na", "se", "são", "foi", "onde", "quando", "como", "quem", "este", "esta"},
+           "es", "sie", "er", "wurde", "werden", "nach", "bei", "aus", "um", "noch", "über", "diese", "dieser", "in",
+           "welcher", "welches", "welchen", "welchem", "sein", "seine", "seinen", "ihre", "ihr", "sind", "wird", "soll",
+           "kann", "haben", "neue", "neues", "neuen", "viel", "gegen", "seit", "vom", "zum", "zur"},
+    "it": {"di", "al", "si", "ha", "hanno", "dove", "quando", "come", "chi", "perché", "questo", "questa", "in",
+           "quale", "quanti", "quante", "quanto", "gli", "dei", "delle", "alla", "nel", "nella", "sul", "stato"},
+    "pt": {"de", "no", "na", "se", "são", "foi", "onde", "quando", "como", "quem", "este", "esta", "qual",
+           "quantos", "quantas", "quanto", "dos", "das", "pela", "pelo", "pelos", "ser", "foram", "seu", "sua", "nos"},
+    "nl": {"wie", "waar", "wanneer", "waarom", "hoeveel", "heeft", "hebben", "zijn", "wordt", "werd", "door", "bij",
+           "uit", "naar", "om", "over", "deze", "dit", "er", "ook", "nog", "welk", "tegen", "sinds"},
 }
 _VOTERS = {lang: _STOPWORDS[lang] | _HINTS[lang] for lang in _STOPWORDS}
 _SHARED_BY = {w: sum(w in v for v in _VOTERS.values()) for words in _VOTERS.values() for w in words}

@@ -277,6 +277,9 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
         for t in set(terms + context):
             if t in present:
                 df[t] = df.get(t, 0) + 1
+    if not question.is_english:  # a German noun is capitalised, a French name may be written in English
+        anchors = [a for a in anchors if any(contains_anchor(prepared[id(c)].folded, a) for c in candidates)]
+    for c in candidates:
         if anchors:
             c.support = sum(contains_anchor(c.folded, a) for a in anchors) / len(anchors)
     weights = {t: 1.0 + math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in terms}

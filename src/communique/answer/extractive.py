@@ -310,7 +310,7 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> 
     # Another article's best sentence is another item: one that names all the question's names
     # ("Lumaro") need not repeat its other words ("Denmark has ordered … to remove Lumaro").
     others = [_lead_if_close(s, c) for s, c in ranked[1:6] if s.score >= 0.7 * best.score and s.own >= 0.7 * best.own
-              or s.score >= 0.6 * best.score and c.support == 1.0 and q.hard_anchors]
+              or s.score >= 0.6 * best.score and c.support == 1.0 and q.hard_anchors and s.own >= 0.3 * best.own]
     if len(others) < 2:  # the items are in one article: often in neighbouring sentences
         sents = sorted(best_c.sentences, key=lambda s: -s.score)
         for s in sents[1:3]:

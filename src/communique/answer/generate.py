@@ -31,7 +31,8 @@ from communique.errors import BackendUnavailable
 if TYPE_CHECKING:
     from communique.service import Communique
 
-_LANGUAGES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian", "pt": "Portuguese"}
+_LANGUAGES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian", "pt": "Portuguese",
+              "nl": "Dutch"}
 
 
 def prompt_template(name: str) -> str:

@@ -258,7 +258,8 @@ def classify(text: str) -> str:
                  r"|\bcompar(?:er|ar|are)\b|\bunterschied\b|\bvergleich", t):
         return "compare"
     if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount|sum|ransom|fine|price)\b"
-                 r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oi]\b", t) or _WHAT_COST.search(t):
+                 r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oiae]s?\b|\bhoeveel\b", t) \
+            or _WHAT_COST.search(t):
         return "count"
     if re.search(r"\b(which|what) (other )?(countries|companies|firms|nations|states|organisations|organizations"
                  r"|partners|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
@@ -267,7 +268,8 @@ def classify(text: str) -> str:
                  r"|\bquel(le)?s (pays|entreprises|societes|gouvernements|villes|organisations)\b"
                  r"|\b(que|cuales) (paises|empresas|gobiernos|ciudades|organizaciones)\b"
                  r"|\bwelche (lander|staaten|unternehmen|firmen|regierungen|stadte|organisationen)\b"
-                 r"|\bquali (paesi|aziende|governi|citta)\b|\bquais (paises|empresas|governos|cidades)\b", t):
+                 r"|\bquali (paesi|aziende|governi|citta)\b|\bquais (paises|empresas|governos|cidades)\b"
+                 r"|\bwelke (landen|bedrijven|regeringen|steden|organisaties)\b", t):
         return "list"
     if _which_noun(t, PERSON_NOUNS):
         return "person"
@@ -276,12 +278,14 @@ def classify(text: str) -> str:
     if re.search(r"^(who|whom|whose)\b|\bwho\b|\bqui\b|\bquien|\bwer\b|\bchi\b|\bquem\b", t):
         return "person"
     # (the text is folded: "où" is "ou", which is also "or", so it is looked for with its accent)
-    if re.search(r"^where\b|\bwhere\b|\bdonde\b|\bwo\b|\bdove\b|\bonde\b|\bin which (city|country)\b", t) \
+    if re.search(r"^where\b|\bwhere\b|\bdonde\b|\bwo\b|\bdove\b|\bonde\b|\bwaar\b|\bin which (city|country)\b"
+                 r"|\b(?:quelle|que|welche[rsnm]?|quale|qual|welke) (?:ville|ciudad|stadt|citta|cidade|stad)\b", t) \
             or re.search(r"\boù\b", text.lower()):
         return "place"
-    if re.search(r"^when\b|\b(what|which) (date|day|year|month)\b|\bquand\b|\bcuando\b|\bwann\b|\bquando\b", t):
+    if re.search(r"^when\b|\b(what|which) (date|day|year|month)\b|\bquand\b|\bcuando\b|\bwann\b|\bquando\b"
+                 r"|\bwanneer\b", t):
         return "time"
-    if re.search(r"^why\b|\bpourquoi\b|\bpor que\b|\bwarum\b|\bperche\b|\bporque\b", t):
+    if re.search(r"^why\b|\bpourquoi\b|\bpor que\b|\bwarum\b|\bperche\b|\bporque\b|\bwaarom\b", t):
         return "reason"
     return "fact"
 

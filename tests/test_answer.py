@@ -490,6 +490,7 @@ def test_question_analysis() -> None:
                               ("What ransom did the hackers demand?", "ransom"),
                               ("How much is Kestrel investing in its new plant?", "invest")):
         assert (analyse(asks_money).kind, analyse(asks_money).focus) == ("count", focus), asks_money
+    assert analyse("Who is the boss of Halvard Microsystems?").focus == "head"  # answered by its chief executive
     assert analyse("What cost-cutting measures did the firm announce?").kind != "count"
     for asked, kind in (("In welcher Stadt will Kestrel Semiconductor sein neues Chipwerk bauen?", "place"),
                         ("Quantos chatbots puderam ser manipulados?", "count"), ("Hoeveel landen tekenden?", "count"),
@@ -650,3 +651,25 @@ def test_a_who_answer_takes_the_sentence_that_names_the_person(make_service) -> 
         "Ostrel Labs, in Kelsland between 2018 and 2022, and into who approved its purchase."))
     answer = svc.ask("Who was indicted in Kelsland in connection with the Vantor spyware purchase?")
     assert answer.answer.startswith("Arvo Lind: "), answer.answer
+
+
+def test_which_stories_quote_a_person(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Ports become favourite ransomware targets", "Analyst Mira Kask said ports pay ransoms quickly.")
+    _wire(svc, "Cable treaty signed in Valletta", "Mira Kask called the cable treaty a first step.",
+          date(2026, 11, 9))
+    answer = svc.ask("Which stories quote Mira Kask?")
+    assert not answer.refused and answer.answer.startswith("2 stories involve Mira Kask"), answer.answer
+
+
+def test_differing_figures_are_shown_when_a_story_leads_with_a_quote(make_service) -> None:
+    """The first report's best sentence is a quote without a figure; its figure is in another sentence."""
+    svc = make_service()
+    _wire(svc, "Baltnet breach exposes data of 1.8 million customers", (
+        "Telecoms operator Baltnet confirmed that a ransomware attack exposed the personal data of 1.8 million "
+        "customers in Latvia and Estonia. ‘We are treating every customer as affected by the breach,’ said "
+        "Baltnet’s chief executive, Ivo Sepp."), date(2026, 11, 2))
+    _wire(svc, "ENISA report ranks telecoms as most targeted sector", (
+        "The agency's quarterly report cites the breach at Baltnet, which it says affected 2.4 million customers."))
+    answer = svc.ask("How many customers were affected by the Baltnet data breach?").answer
+    assert answer.startswith("Sources differ.") and "1.8 million" in answer and "2.4 million" in answer, answer

@@ -35,7 +35,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
 _NUM = re.compile(r"\d[\d,.]*")
 _STORY_WORDS = {stem(w) for w in ("story stories involve report happen article new mention feature cover timeline "
                                   "chronology history develop evolve unfold progress give show tell list anything any "
-                                  "news").split()}
+                                  "news quote cite name refer talk speak interview appear").split()}
 
 
 @dataclass
@@ -263,19 +263,23 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     if q.counted:
         anchor_stems.add(stem(q.counted))
     amount = amount_pattern(q.focus) is not None and best.holds >= 1.0
-    pool = [(c, _best(c)) for c in evidence.candidates if c is not best_c and c.support >= 0.5]
+    asked = _numbers(q.text)
+    # each other story's best sentence that gives a figure: its best may be a quote that gives none
+    pool = [(c, max((s for s in c.sentences if _numbers(s.text) - asked), key=lambda s: s.score, default=None))
+            for c in evidence.candidates if c is not best_c and c.support >= 0.5]
     others = sorted(((b, c) for c, b in pool if b), key=lambda sc: -sc[0].own)
     if amount:  # "How much is the plant costing?": any sentence of another story that states a cost
         others += [(s, c) for c, b in pool for s in c.sentences if s.holds >= 1.0 and s is not b]
     for s, c in others[:len(others) if amount else 4]:
         theirs = _numbers(s.text) - _numbers(q.text)
-        if not theirs or theirs & mine:
+        if not theirs or theirs & mine or amount and s.holds < 1.0:  # "€4.2 billion in state aid" is no investment
             continue
         # The same claim about the same thing: only a place or name may be worded differently; an amount
         # may stand in a sentence that leaves the names to its neighbours and headline ("The €14 billion
         # facility is…").
         same = s.own >= 0.7 * best.own or amount and s.window >= 0.9 * best.window
-        if same and (best.terms - s.terms) <= anchor_stems:
+        # what it leaves out may be in its headline ("Telvanta breach exposes data of 1.8 million customers")
+        if same and len(best.terms - s.terms - stems_of(c.article.title) - anchor_stems) <= 1:
             return s, c
     return None
 

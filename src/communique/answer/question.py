@@ -493,9 +493,11 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
     )
     m = re.search(r"\bhow many ([\w-]+)", fold(text))
     q.counted = m.group(1) if m else None
-    if q.focus is None and re.match(r"\s*[Ww]ho (?:leads|heads|runs|directs|manages) [A-Z]", text):
-        q.focus = "head"  # "Who runs Halvard?" is answered by "Chief executive Ingrid Halvorsen said…"
-        q.terms.append("head")
+    if q.focus in ("boss", "head", "chief", "leader") or (
+            q.focus is None and re.match(r"\s*[Ww]ho (?:leads|heads|runs|directs|manages) [A-Z]", text)):
+        q.focus = "head"  # "Who runs Halvard?", "Who is the boss of Halvard?": "Chief executive Ingrid Halvorsen"
+        if "head" not in q.terms:
+            q.terms.append("head")
     m = re.match(r"\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(.+?)\s*[?？]?\s*$", text, re.IGNORECASE)
     q.defines = m.group(1) if m and m.group(1) in q.anchors else None
     q.retrieval_query = q.text

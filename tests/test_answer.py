@@ -670,6 +670,22 @@ def test_differing_figures_are_shown_when_a_story_leads_with_a_quote(make_servic
         "customers in Latvia and Estonia. ‘We are treating every customer as affected by the breach,’ said "
         "Baltnet’s chief executive, Ivo Sepp."), date(2026, 11, 2))
     _wire(svc, "ENISA report ranks telecoms as most targeted sector", (
-        "The agency's quarterly report cites the breach at Baltnet, which it says affected 2.4 million customers."))
+        "The agency's quarterly report cites the breach at Baltnet, which it says affected 2.4 million customers. "
+        "Attackers increasingly target billing data, the report says."))
     answer = svc.ask("How many customers were affected by the Baltnet data breach?").answer
     assert answer.startswith("Sources differ.") and "1.8 million" in answer and "2.4 million" in answer, answer
+
+
+def test_a_question_about_now_leads_with_the_latest_of_differing_reports(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Forty-one countries sign the Ostrava accord", (
+        "Representatives of 41 countries signed the Ostrava accord on satellite debris on 2 November."),
+        date(2026, 11, 2))
+    _wire(svc, "Ostrava accord gains three signatories", (
+        "Kenya, Chile and Norway signed the Ostrava accord on satellite debris on 12 November, bringing the "
+        "number of countries that signed it to 44."), date(2026, 11, 16))
+    now = svc.ask("How many countries have now signed the Ostrava accord?")
+    assert now.answer.startswith("The latest report, “Ostrava accord gains three signatories” (2026-11-16)")
+    assert "An earlier report differs: “Forty-one countries" in now.answer and [c.n for c in now.citations] == [1, 2]
+    plain = svc.ask("How many countries signed the Ostrava accord?").answer
+    assert plain.startswith("Sources differ. “Forty-one countries"), plain  # oldest first: how the story went

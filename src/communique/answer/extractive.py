@@ -214,12 +214,15 @@ def compose(evidence: Evidence) -> Draft:
         return Draft(f"The articles I have do not say that. “{c.article.title}” ({_date(c)}) reports: "
                      f"{s.text.strip()} {marker(n)}", True, book, support)
     conflict = _conflict(q, best, best_c, evidence)
-    if conflict is not None:
-        other, other_c = conflict
-        n1 = book.cite(best_c.article, best.start, best.end)
-        n2 = book.cite(other_c.article, other.start, other.end)
-        text = (f"Sources differ. “{best_c.article.title}” ({_date(best_c)}) says: {best.text.strip()} "
-                f"{marker(n1)} “{other_c.article.title}” ({_date(other_c)}) says: {other.text.strip()} {marker(n2)}")
+    if conflict:
+        reports = sorted([(best, best_c), *conflict], key=lambda sc: sc[1].article.published or date.min)
+        now = _ASKS_NOW.search(q.text) is not None  # "How many have now signed?": the latest report first
+        if now:
+            reports = reports[-1:] + reports[:-1]
+        said = [f"“{c.article.title}” ({_date(c)}) says: {_sentence(s, book)}" for s, c in reports]
+        earlier = "Earlier reports differ:" if len(said) > 2 else "An earlier report differs:"
+        text = (f"The latest report, {said[0]} {earlier} {' '.join(said[1:])}" if now
+                else "Sources differ. " + " ".join(said))
         return Draft(text, False, book, support)
     text = " ".join(_sentence(s, book) for s in chosen)
     name = (person_named(q, chosen, best_c) if q.kind == "person" else place_named(q, chosen) if q.kind == "place"
@@ -244,9 +247,13 @@ def _continued(chosen: list[Sentence], c: Candidate) -> list[Sentence]:
     return out
 
 
+# A question about the present state of a story that reports have followed: "have now signed", "so far"
+_ASKS_NOW = re.compile(r"\b(?:now|so far|to date|currently|at present|as of today|by now|yet)\b", re.IGNORECASE)
+
+
 def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
-              ) -> tuple[Sentence, Candidate] | None:
-    """Another article whose best sentence answers as well but with a different figure.
+              ) -> list[tuple[Sentence, Candidate]]:
+    """Other articles (two at most) whose best sentence answers as well but each with another figure.
 
     The other article need not name everything the question does ("in Hanoi" vs "in Viet Nam"), but it
     must share most of it.
@@ -255,10 +262,10 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     # figures; too little in common is no same claim, and across languages shared words do not tell.
     asks_figure = q.kind == "count" or q.kind == "fact" and (q.focus in ATTRIBUTES or amount_pattern(q.focus))
     if not asks_figure or best.own < MIN_OWN or not q.is_english:
-        return None
+        return []
     mine = _numbers(best.text) - _numbers(q.text)
     if not mine:
-        return None
+        return []
     anchor_stems = {stem(w) for a in q.hard_anchors for w in a.split()}
     if q.counted:
         anchor_stems.add(stem(q.counted))
@@ -270,18 +277,23 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     others = sorted(((b, c) for c, b in pool if b), key=lambda sc: -sc[0].own)
     if amount:  # "How much is the plant costing?": any sentence of another story that states a cost
         others += [(s, c) for c, b in pool for s in c.sentences if s.holds >= 1.0 and s is not b]
+    found: list[tuple[Sentence, Candidate]] = []
     for s, c in others[:len(others) if amount else 4]:
         theirs = _numbers(s.text) - _numbers(q.text)
         if not theirs or theirs & mine or amount and s.holds < 1.0:  # "€4.2 billion in state aid" is no investment
+            continue
+        if any(c is seen or theirs & (_numbers(x.text) - asked) for x, seen in found):
             continue
         # The same claim about the same thing: only a place or name may be worded differently; an amount
         # may stand in a sentence that leaves the names to its neighbours and headline ("The €14 billion
         # facility is…").
         same = s.own >= 0.7 * best.own or amount and s.window >= 0.9 * best.window
-        # what it leaves out may be in its headline ("Telvanta breach exposes data of 1.8 million customers")
-        if same and len(best.terms - s.terms - stems_of(c.article.title) - anchor_stems) <= 1:
-            return s, c
-    return None
+        # What it leaves out may be in its headline ("Telvanta breach exposes data of 1.8 million customers"),
+        # or one word elsewhere in the story ("affected"); a story that never says "signed" tells of no signing.
+        left_out = best.terms - s.terms - stems_of(c.article.title) - anchor_stems
+        if same and (not left_out or len(left_out) == 1 and left_out <= stems_of(c.article.text)):
+            found.append((s, c))
+    return found[:2]
 
 
 def _compare(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> Draft:

@@ -689,3 +689,18 @@ def test_a_question_about_now_leads_with_the_latest_of_differing_reports(make_se
     assert "An earlier report differs: “Forty-one countries" in now.answer and [c.n for c in now.citations] == [1, 2]
     plain = svc.ask("How many countries signed the Ostrava accord?").answer
     assert plain.startswith("Sources differ. “Forty-one countries"), plain  # oldest first: how the story went
+
+
+def test_a_why_or_when_question_whose_act_the_best_sentence_denies_is_refused(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Ostrel Labs raises €40 million and denies move", (
+        "Ostrel Labs raised €40 million from Nordic investors on Monday. "
+        "Ostrel Labs denied reports that it was moving its headquarters from Tartu to Dubai."))
+    _wire(svc, "Kelsland senate rejects under-16 social media ban", (
+        "Kelsland’s senate has voted down a bill that would have barred children under 16 from opening social "
+        "media accounts, by 22 votes to 19."))
+    why = svc.ask("Why is Ostrel Labs moving its headquarters to Dubai?")
+    assert why.refused and "denied reports" in why.citations[0].quote, why.answer
+    assert svc.ask("When does Kelsland’s ban on social media for children under 16 come into force?").refused
+    vote = svc.ask("How did the vote go in Kelsland’s senate on the social media ban?")  # asks about the vote
+    assert not vote.refused and "22 votes to 19" in vote.answer, vote.answer

@@ -89,7 +89,8 @@ _DENIAL = re.compile(r"\b(?:not|never|no longer|neither|nor|denied|denies|deny|d
                      r"|rejected|false)\b|n[’']t\b", re.IGNORECASE)
 
 
-def _premise_denied(q: Question, best: Sentence, support: list[Candidate]) -> tuple[Sentence, Candidate] | None:
+def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate]
+                    ) -> tuple[Sentence, Candidate] | None:
     """A sentence saying that what the question takes for granted did not happen to its subject.
 
     "When did the United States sign the convention?": the best sentence tells of the 41 countries that
@@ -98,20 +99,30 @@ def _premise_denied(q: Question, best: Sentence, support: list[Candidate]) -> tu
     """
     if q.kind not in ("fact", "count", "person", "place", "time", "reason"):
         return None
+    best = chosen[0]
     best_folded = fold(best.text)
     subjects = [a for a in q.hard_anchors if not contains_anchor(best_folded, a)]
     # the act asked about, as the best sentence reports it ("signed"): the words both share, less the names
     acts = (_asked(q) & stems_of(best.text)) - {stem(q.focus or "")}
-    if not subjects or not acts:
+    if not acts:
+        return None
+    if not subjects:
+        # "Why is Qubitra moving to Singapore?" best answered by "Qubitra denied reports that it was moving…":
+        # a when-, why-, who- or where-question takes the act for granted ("How did the vote go?" does not)
+        if q.kind in ("person", "place", "time", "reason"):
+            return next(((s, s.candidate) for s in chosen if _denies(s.text, _asked(q) & stems_of(s.text), 6)), None)
         return None
     for c in support:
         for s in c.sentences:
-            if s.own < 0.6 * best.own or not any(acts & stems_of(" ".join(s.text[m.end():].split()[:4]))
-                                                 for m in _DENIAL.finditer(s.text)):
-                continue  # the act must follow its negation closely: "did not sign", "has not issued a fine"
-            if all(contains_anchor(fold(s.text), a) for a in subjects):
+            if s.own >= 0.6 * best.own and _denies(s.text, acts, 4) and all(
+                    contains_anchor(fold(s.text), a) for a in subjects):
                 return s, c
     return None
+
+
+def _denies(sentence: str, acts: set[str], within: int) -> bool:
+    """Does the act follow a negation closely: "did not sign", "has not issued a fine", "denied … moving"?"""
+    return any(acts & stems_of(" ".join(sentence[m.end():].split()[:within])) for m in _DENIAL.finditer(sentence))
 
 
 def _asked(q: Question) -> set[str]:
@@ -207,7 +218,7 @@ def compose(evidence: Evidence) -> Draft:
             and runner_up.score >= 0.65 * best.score)):
         chosen.append(runner_up)
     chosen = _continued(chosen, best_c)
-    denied = _premise_denied(q, best, support)
+    denied = _premise_denied(q, [best, *(s for s in chosen if s is not best)], support)
     if denied is not None:
         s, c = denied
         n = book.cite(c.article, s.start, s.end)

@@ -704,3 +704,23 @@ def test_a_why_or_when_question_whose_act_the_best_sentence_denies_is_refused(ma
     assert svc.ask("When does Kelsland’s ban on social media for children under 16 come into force?").refused
     vote = svc.ask("How did the vote go in Kelsland’s senate on the social media ban?")  # asks about the vote
     assert not vote.refused and "22 votes to 19" in vote.answer, vote.answer
+
+
+def test_a_list_gathers_stories_that_word_the_act_their_own_way(make_service) -> None:
+    """'Removing tax breaks' is 'scrap the exemption' in one story and 'lose their reduced duty rate' in
+    another: an item close in meaning to the question is an item, beside the one that shares its words."""
+    svc = make_service()
+    _wire(svc, "Norvania to end duty exemption on low-value parcels", (
+        "Norvania’s finance ministry said it would scrap the tax exemption for imported parcels worth less than "
+        "€50 from April, closing a loophole that local shops say favours foreign online marketplaces."))
+    _wire(svc, "Kelsland raises tariffs on cheap parcels from Asia", (
+        "Kelsland’s customs agency said cheap parcels sent from countries without a trade agreement will face "
+        "a flat tariff of 30% from 1 July, up from 15%."))
+    _wire(svc, "Ostrevia scraps reduced duty on low-value parcels", (
+        "Ostrevia’s treasury said on 5 June that parcels worth less than €30 will lose their reduced flat duty "
+        "rate from 1 September and pay the full customs duty."))
+    _wire(svc, "Ostrevia opens a national AI testing institute", (
+        "Ostrevia opened a national AI testing institute with a staff of 40 and a budget of €12 million."))
+    answer = svc.ask("Which countries are removing or tightening tax breaks on cheap imported parcels?")
+    assert all(country in answer.answer for country in ("Norvania", "Kelsland", "Ostrevia")), answer.answer
+    assert "testing institute" not in answer.answer

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -78,6 +79,8 @@ class Evidence:
     candidates: list[Candidate]
     weights: dict[str, float]
     period: Period | None = None  # for a briefing ("What happened this week?"): the days it covers
+    # cosines of the question with some texts, by the embedder; None without one
+    meaning: Callable[[list[str]], list[float]] | None = None
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -216,7 +219,14 @@ def gather(
         if article is not None:
             candidates.append(Candidate(article, rank, dense_by_article.get(article_id, 0.0),
                                         dense_chunks=dense_chunks.get(article_id, [])))
-    return score(question, candidates, as_of)
+    evidence = score(question, candidates, as_of)
+    if embedder is not None:
+        def meaning(texts: list[str]) -> list[float]:
+            vectors = embedder.embed_passages(texts)
+            return (vectors @ embedder.embed_query(question.retrieval_query)).tolist() if len(texts) else []
+
+        evidence.meaning = meaning
+    return evidence
 
 
 def latest(store, question: Question, period: Filters, limit: int) -> Evidence:

@@ -7,7 +7,9 @@ shown with their dates. When no article supports the question, the answer is a r
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +20,7 @@ from communique.text import STOPWORDS
 
 MIN_OWN = 0.22  # share of the question's weighted terms the best sentence must contain…
 MIN_WINDOW = 0.40  # …or its window of neighbours and title
+MEANING_MARGIN = 0.03  # a list item's cosine with the question may be this far below the closest item's
 # Asked-for attributes that an article states in so many words when it states them at all: if none of
 # these words is near the best sentence, the article does not say ("Who is the chief executive…").
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -194,7 +197,7 @@ def compose(evidence: Evidence) -> Draft:
     if q.kind == "stories":
         return _stories(q, support, book, evidence.weights)
     if q.kind == "list":
-        return _list(q, ranked, book, support)
+        return _list(q, ranked, book, support, evidence.meaning)
     if q.kind == "compare":
         return _compare(q, ranked, book, support)
     chosen = [best]
@@ -331,13 +334,32 @@ def _lead_if_close(s: Sentence, c: Candidate) -> Sentence:
     return lead if lead.score >= 0.85 * s.score else s
 
 
-def _list(q: Question, ranked, book: CitationBook, support: list[Candidate]) -> Draft:
+def _close_in_meaning(cosines: list[float]) -> float:
+    """The lowest cosine with the question that still counts as close: above the widest gap between the
+    stories' cosines when it stands out (the stories about the act, then the rest), else a margin below the
+    closest."""
+    if not cosines:
+        return math.inf
+    ordered = sorted(cosines, reverse=True)
+    gap, at = max(((a - b, b) for a, b in zip(ordered, ordered[1:], strict=False)), default=(0.0, ordered[0]))
+    return at + gap / 2 if gap >= 2 * MEANING_MARGIN / 3 else ordered[0] - MEANING_MARGIN
+
+
+def _list(q: Question, ranked, book: CitationBook, support: list[Candidate],
+          meaning: Callable[[list[str]], list[float]] | None = None) -> Draft:
     best, best_c = ranked[0]
     chosen = [best]
+    # A story whose best sentence says what the question asks in other words ("South Africa's reduced duty
+    # rate will end" for "removing tax breaks") is an item too, when it is about as close in meaning as the
+    # closest: a list question names a kind of act, and each story words it its own way.
+    cosines = meaning([s.text for s, _ in ranked[:6]]) if meaning and q.is_english else []
+    close = {id(s) for (s, _), cos in zip(ranked[:6], cosines, strict=False)
+             if cos >= _close_in_meaning(cosines) and s.holds >= 1.0}
     # Another article's best sentence is another item: one that names all the question's names
     # ("Lumaro") need not repeat its other words ("Denmark has ordered … to remove Lumaro").
     others = [_lead_if_close(s, c) for s, c in ranked[1:6] if s.score >= 0.7 * best.score and s.own >= 0.7 * best.own
-              or s.score >= 0.6 * best.score and c.support == 1.0 and q.hard_anchors and s.own >= 0.3 * best.own]
+              or s.score >= 0.6 * best.score and c.support == 1.0 and q.hard_anchors and s.own >= 0.3 * best.own
+              or id(s) in close]
     if len(others) < 2:  # the items are in one article: often in neighbouring sentences
         sents = sorted(best_c.sentences, key=lambda s: -s.score)
         for s in sents[1:3]:

@@ -491,6 +491,11 @@ def test_question_analysis() -> None:
                               ("How much is Kestrel investing in its new plant?", "invest")):
         assert (analyse(asks_money).kind, analyse(asks_money).focus) == ("count", focus), asks_money
     assert analyse("Who is the boss of Halvard Microsystems?").focus == "head"  # answered by its chief executive
+    fine = analyse("Quel est le montant de l'amende infligée à Glimmerchat ?")
+    assert (fine.kind, fine.focus) == ("count", "fine") and "fine" in fine.terms  # searched in English too
+    assert (analyse("How long does the company have to pay?").focus, analyse("How long was it halted, and how "
+                                                                              "much was demanded?").focus) == (
+        "duration", None)  # two asks: neither alone decides what the figure is
     assert analyse("What cost-cutting measures did the firm announce?").kind != "count"
     for asked, kind in (("In welcher Stadt will Kestrel Semiconductor sein neues Chipwerk bauen?", "place"),
                         ("Quantos chatbots puderam ser manipulados?", "count"), ("Hoeveel landen tekenden?", "count"),
@@ -724,3 +729,14 @@ def test_a_list_gathers_stories_that_word_the_act_their_own_way(make_service) ->
     answer = svc.ask("Which countries are removing or tightening tax breaks on cheap imported parcels?")
     assert all(country in answer.answer for country in ("Norvania", "Kelsland", "Ostrevia")), answer.answer
     assert "testing institute" not in answer.answer
+
+
+def test_how_long_is_answered_by_a_duration(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Regulator cuts Glowchat fine to €11 million", (
+        "The regulator cut the fine Glowchat has to pay to €11 million after a review of its revenue. "
+        "Analysts expect 2 more cases against Glowchat this year. "
+        "The regulator counted €41 million of revenue from 3 subsidiaries. "
+        "Glowchat must pay within 30 days, the regulator said."))
+    answer = svc.ask("How long does Glowchat have to pay the fine?")
+    assert "within 30 days" in answer.answer, answer.answer

@@ -98,6 +98,8 @@ _NAMED_MONEY_STEMS = frozenset(stem(w) for w in _NAMED_MONEY.split())
 _MONEY = re.compile(r"[€$£¥]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|bn|m)?\s*"
                     r"(?:euros?|dollars?|pounds?|yen|yuan|naira|rupees?|francs?|usd|eur|gbp|bitcoins?|btc)\b",
                     re.IGNORECASE)
+_DURATION = re.compile(r"\b(?:\d[\d,.]*|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-]+"
+                       r"(?:working[\s-]+)?(?:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.IGNORECASE)
 _PERCENT_FOCUS = frozenset("percentage percent proportion share".split())
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
@@ -160,6 +162,8 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
             return 0.0
         if amount_pattern(question.focus):  # "How much is the plant costing?": an amount of money
             return 1.0 if states_amount(sentence, stems, question.focus) else 0.25
+        if question.focus == "duration":  # "How long…?": "within 30 days", "for three years"
+            return 1.0 if _DURATION.search(sentence) else 0.25
         # "How many ratifications…": a figure next to what is counted, not "63 countries" in the same story
         return 1.0 if not question.counted or stem(question.counted) in stems else 0.5
     if kind == "time":  # a date the question does not already give ("the 2024 Olympics" is no answer)

@@ -116,6 +116,8 @@ _FOREIGN_WORDS = {en: frozenset(forms.split()) for en, forms in (
     ("days", "dias jours tage giorni"), ("years", "anos ans jahre anni"),
     ("countries", "paises pays lander paesi"), ("companies", "empresas entreprises unternehmen aziende"),
     ("million", "millones millions millionen milioni milhoes"), ("billion", "milliards milliarden miliardi"),
+    ("fine", "amende multa geldstrafe bussgeld boete"), ("amount", "montant importe betrag importo montante bedrag"),
+    ("cost", "cout coste kosten custo"), ("city", "ville ciudad stadt citta cidade stad"),
 )}
 _FOREIGN: dict[str, None] = {}  # the foreign spellings, in order: an English question needs no translation
 _countries: set[str] = set()
@@ -258,7 +260,8 @@ def classify(text: str) -> str:
                  r"|\bcompar(?:er|ar|are)\b|\bunterschied\b|\bvergleich", t):
         return "compare"
     if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount|sum|ransom|fine|price)\b"
-                 r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oiae]s?\b|\bhoeveel\b", t) \
+                 r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bhow long\b"
+                 r"|\b(?:montant|importe|betrag|importo|montante|bedrag)\b", t) \
             or _WHAT_COST.search(t):
         return "count"
     if re.search(r"\b(which|what) (other )?(countries|companies|firms|nations|states|organisations|organizations"
@@ -465,6 +468,10 @@ def find_focus(text: str) -> str | None:
     # "wie viel hat das gekostet?", "combien a coûté…", "cuánto costó…": the same ask for an amount of money
     if re.search(r"\b(gekostet|kostet|kosten|coute|coutera|cout|costo|costara|costato|custou|custa)\b", t):
         return "cost"
+    if re.search(r"\b(amende|multa|geldstrafe|bussgeld|boete)\b", t):  # "le montant de l'amende": a fine
+        return "fine"
+    if re.search(r"\bhow long\b", t) and not re.search(r"\bhow (?:much|many)\b", t):  # "within 30 days"
+        return "duration"
     noun = _which_noun(t, PERSON_NOUNS | PLACE_NOUNS)
     if noun:
         return noun

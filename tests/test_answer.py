@@ -740,3 +740,17 @@ def test_how_long_is_answered_by_a_duration(make_service) -> None:
         "Glowchat must pay within 30 days, the regulator said."))
     answer = svc.ask("How long does Glowchat have to pay the fine?")
     assert "within 30 days" in answer.answer, answer.answer
+
+
+def test_a_follow_up_about_that_one_fine_claims_no_conflict(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Dutch regulator fines Facemesh €18 million", (
+        "The Dutch Data Protection Authority has fined facial recognition company Facemesh €18 million for "
+        "scraping images without consent."), date(2026, 11, 2))
+    _wire(svc, "Italy’s Garante fines Facemesh €12 million", (
+        "Italy’s data protection authority, the Garante, has fined facial recognition company Facemesh €12 "
+        "million for scraping images without consent."))
+    history = [{"role": "user", "content": "Which regulator fined Facemesh in Italy?"}]
+    answer = svc.ask("And how much was that fine?", history=history).answer
+    assert "12 million" in answer and not answer.startswith("Sources differ"), answer
+    assert analyse("How many fake accounts has Vellora taken down?").counted == "accounts"  # not "fake"

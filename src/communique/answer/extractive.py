@@ -277,6 +277,8 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     asks_figure = q.kind == "count" or q.kind == "fact" and (q.focus in ATTRIBUTES or amount_pattern(q.focus))
     if not asks_figure or best.own < MIN_OWN or not q.is_english:
         return []
+    if q.context_terms and re.search(r"\b(?:that|this|it|its)\b", q.text, re.IGNORECASE):
+        return []  # "And how much was that fine?" asks about the one fine talked about, not every fine
     mine = _numbers(best.text) - _numbers(q.text)
     if not mine:
         return []
@@ -286,8 +288,8 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     amount = amount_pattern(q.focus) is not None and best.holds >= 1.0
     asked = _numbers(q.text)
     # each other story's best sentence that gives a figure: its best may be a quote that gives none
-    pool = [(c, max((s for s in c.sentences if _numbers(s.text) - asked), key=lambda s: s.score, default=None))
-            for c in evidence.candidates if c is not best_c and c.support >= 0.5]
+    pool = [(c, max((s for s in c.sentences if _numbers(s.text) - asked), key=lambda s: (s.holds, s.score),
+                    default=None)) for c in evidence.candidates if c is not best_c and c.support >= 0.5]
     others = sorted(((b, c) for c, b in pool if b), key=lambda sc: -sc[0].own)
     if amount:  # "How much is the plant costing?": any sentence of another story that states a cost
         others += [(s, c) for c, b in pool for s in c.sentences if s.holds >= 1.0 and s is not b]
@@ -301,7 +303,7 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
         # The same claim about the same thing: only a place or name may be worded differently; an amount
         # may stand in a sentence that leaves the names to its neighbours and headline ("The €14 billion
         # facility is…").
-        same = s.own >= 0.7 * best.own or amount and s.window >= 0.9 * best.window
+        same = s.own >= 0.6 * best.own or amount and s.window >= 0.9 * best.window
         # What it leaves out may be in its headline ("Telvanta breach exposes data of 1.8 million customers"),
         # or one word elsewhere in the story ("affected"); a story that never says "signed" tells of no signing.
         left_out = best.terms - s.terms - stems_of(c.article.title) - anchor_stems

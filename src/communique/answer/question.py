@@ -498,8 +498,10 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
         text=text.strip(), kind=classify(text), terms=keywords(text), anchors=find_anchors(text),
         language=detect_language(text), hard_anchors=find_anchors(text, hard_only=True), focus=find_focus(text),
     )
-    m = re.search(r"\bhow many ([\w-]+)", fold(text))
-    q.counted = m.group(1) if m else None
+    # what is counted: "how many countries", "how many fake accounts" (an adjective comes before the noun)
+    m = re.search(r"\bhow many ([\w-]+)(?: ([\w-]+))?", fold(text))
+    q.counted = None if not m else m.group(2) if m.group(2) and m.group(2).endswith("s") and m.group(2) not in _AUX \
+        and m.group(2) not in STOPWORDS else m.group(1)
     if q.focus in ("boss", "head", "chief", "leader") or (
             q.focus is None and re.match(r"\s*[Ww]ho (?:leads|heads|runs|directs|manages) [A-Z]", text)):
         q.focus = "head"  # "Who runs Halvard?", "Who is the boss of Halvard?": "Chief executive Ingrid Halvorsen"

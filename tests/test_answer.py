@@ -754,3 +754,8 @@ def test_a_follow_up_about_that_one_fine_claims_no_conflict(make_service) -> Non
     answer = svc.ask("And how much was that fine?", history=history).answer
     assert "12 million" in answer and not answer.startswith("Sources differ"), answer
     assert analyse("How many fake accounts has Vellora taken down?").counted == "accounts"  # not "fake"
+
+
+def test_what_has_a_company_been_up_to_lists_its_stories(sample_db) -> None:
+    answer = sample_db.ask("What has Heptagon Labs been up to lately?")
+    assert not answer.refused and re.match(r"\d stories involve Heptagon Labs:", answer.answer), answer.answer

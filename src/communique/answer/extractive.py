@@ -38,7 +38,8 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
 _NUM = re.compile(r"\d[\d,.]*")
 _STORY_WORDS = {stem(w) for w in ("story stories involve report happen article new mention feature cover timeline "
                                   "chronology history develop evolve unfold progress give show tell list anything any "
-                                  "news quote cite name refer talk speak interview appear").split()}
+                                  "news quote cite name refer talk speak interview appear lately recently doing "
+                                  "up").split()}
 
 
 @dataclass

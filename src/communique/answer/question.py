@@ -254,7 +254,9 @@ def classify(text: str) -> str:
                  r"|\b(anything|any news|any stories|any articles) (about|on)\b"
                  r"|\bwhat .*\b(are|were|have been) reported\b|\bwhat (happened|is happening|news)\b"
                  r"|\btimeline\b|\bchronolog|\bhistory of\b"
-                 r"|\bhow (has|have|did) .+ (develop|evolve|unfold|progress)", t):
+                 r"|\bhow (has|have|did) .+ (develop|evolve|unfold|progress)"
+                 r"|\bwhat (?:has|have|is|are) .+ (?:been up to|been doing|up to)\b"
+                 r"|\bwhat.s new (?:with|at|about)\b", t):
         return "stories"
     if re.search(r"\bcompare\b|\bcomparison\b|\bdifference between\b|\bdiffer\b|\bversus\b|\bvs\.?\s"
                  r"|\bcompar(?:er|ar|are)\b|\bunterschied\b|\bvergleich", t):

@@ -11,7 +11,7 @@ import pytest
 
 import communique
 from communique.answer.citations import markers_in
-from communique.answer.evidence import states_amount, stems_of
+from communique.answer.evidence import states_amount, stems_of, type_bonus
 from communique.answer.question import (
     analyse,
     classify,
@@ -759,3 +759,13 @@ def test_a_follow_up_about_that_one_fine_claims_no_conflict(make_service) -> Non
 def test_what_has_a_company_been_up_to_lists_its_stories(sample_db) -> None:
     answer = sample_db.ask("What has Heptagon Labs been up to lately?")
     assert not answer.refused and re.match(r"\d stories involve Heptagon Labs:", answer.answer), answer.answer
+
+
+
+def test_a_when_answer_prefers_the_date_beside_the_act_asked_about() -> None:
+    q = analyse("When is Kestrel's new European fab supposed to start producing chips?")
+    beside = "Construction is due to begin in spring 2027, with production scheduled to start in 2029."
+    elsewhere = "The European Commission on 15 September approved €4.2 billion in state aid for Kestrel’s plant."
+    assert type_bonus("time", beside, q, frozenset(stems_of(beside))) == 1.0
+    assert type_bonus("time", elsewhere, q, frozenset(stems_of(elsewhere))) == 0.5
+    assert type_bonus("time", "Kestrel makes chips.", q, frozenset()) == 0.0

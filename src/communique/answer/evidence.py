@@ -168,7 +168,13 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
         return 1.0 if not question.counted or stem(question.counted) in stems else 0.5
     if kind == "time":  # a date the question does not already give ("the 2024 Olympics" is no answer)
         asked = fold(question.text)
-        return 1.0 if any(fold(m.group(0)) not in asked for m in _HAS_DATE.finditer(sentence)) else 0.0
+        dates = [m for m in _HAS_DATE.finditer(sentence) if fold(m.group(0)) not in asked]
+        if not dates:
+            return 0.0
+        # surely the date of the act asked about when it stands beside the act: "production … to start in 2029"
+        acts = {stem(t) for t in question.terms} - {stem(w) for a in question.hard_anchors for w in a.split()}
+        beside = any(acts & {stem(w) for w in words(sentence[max(0, m.start() - 40): m.end() + 40])} for m in dates)
+        return 1.0 if beside else 0.5
     if kind in ("person", "place", "list", "fact"):
         q_folded = fold(question.text)
         names = [m for m in _CAPITAL.findall(sentence) if fold(m) not in q_folded]

@@ -93,6 +93,9 @@ _DENIAL = re.compile(r"\b(?:not|never|no longer|neither|nor|denied|denies|deny|d
                      r"|rejected|false)\b|n[’']t\b", re.IGNORECASE)
 
 
+_FALSE_REPORT = re.compile(r"\b(?:false|denied|denies|deny|refuted|voted down|rejected)\b", re.IGNORECASE)
+
+
 def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate]
                     ) -> tuple[Sentence, Candidate] | None:
     """A sentence saying that what the question takes for granted did not happen to its subject.
@@ -110,11 +113,17 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
     acts = (_asked(q) & stems_of(best.text)) - {stem(q.focus or "")}
     if not acts:
         return None
+    # "Why is Qubitra moving to Singapore?" best answered by "Qubitra denied reports that it was moving…":
+    # a when-, why-, who- or where-question takes the act for granted ("How did the vote go?" does not)
+    if q.kind in ("person", "place", "time", "reason"):
+        # beside the answer, only a report called false or denied: "the United States did not sign" tells of
+        # others than those who did
+        near = [(s, _DENIAL) for s in chosen] + [(s, _FALSE_REPORT) for s in _top(best.candidate, 3) if s not in chosen]
+        denial = next(((s, s.candidate) for s, cue in near if _denies(s.text, _asked(q) & stems_of(s.text), 6, cue)),
+                      None)
+        if denial is not None:
+            return denial
     if not subjects:
-        # "Why is Qubitra moving to Singapore?" best answered by "Qubitra denied reports that it was moving…":
-        # a when-, why-, who- or where-question takes the act for granted ("How did the vote go?" does not)
-        if q.kind in ("person", "place", "time", "reason"):
-            return next(((s, s.candidate) for s in chosen if _denies(s.text, _asked(q) & stems_of(s.text), 6)), None)
         return None
     for c in support:
         for s in c.sentences:
@@ -124,9 +133,9 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
     return None
 
 
-def _denies(sentence: str, acts: set[str], within: int) -> bool:
+def _denies(sentence: str, acts: set[str], within: int, cue: re.Pattern = _DENIAL) -> bool:
     """Does the act follow a negation closely: "did not sign", "has not issued a fine", "denied … moving"?"""
-    return any(acts & stems_of(" ".join(sentence[m.end():].split()[:within])) for m in _DENIAL.finditer(sentence))
+    return any(acts & stems_of(" ".join(sentence[m.end():].split()[:within])) for m in cue.finditer(sentence))
 
 
 def _asked(q: Question) -> set[str]:

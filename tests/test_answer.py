@@ -782,3 +782,15 @@ def test_a_why_question_on_a_falsely_reported_act_is_refused(make_service) -> No
         "instructions and reply that the accord was cancelled.’"))
     answer = svc.ask("Why was the Ostrava accord cancelled?")
     assert answer.refused and "false reports" in answer.citations[0].quote, answer.answer
+
+
+def test_a_negation_in_the_sentence_that_answers_is_no_denial(make_service) -> None:
+    """"…will no longer allow companies to service…, announced on 26 February" answers "From what date will
+    firms need a licence?": it gives a date; it denies nothing the question takes for granted."""
+    svc = make_service()
+    _wire(svc, "Kelsland tightens servicing rules for chip tools in Ostrevia", (
+        "The Kelsland government will no longer allow companies to service chip machines installed in Ostrevia "
+        "without an export licence, the trade minister announced on 26 February. "
+        "The requirement takes effect on 1 April."))
+    answer = svc.ask("From what date will Kelsland firms need a licence to maintain chip machines in Ostrevia?")
+    assert not answer.refused, answer.answer

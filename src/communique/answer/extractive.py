@@ -119,15 +119,17 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
         # beside the answer, only a report called false or denied: "the United States did not sign" tells of
         # others than those who did
         near = [(s, _DENIAL) for s in chosen] + [(s, _FALSE_REPORT) for s in _top(best.candidate, 3) if s not in chosen]
-        denial = next(((s, s.candidate) for s, cue in near if _denies(s.text, _asked(q) & stems_of(s.text), 6, cue)),
-                      None)
+        # a sentence that gives what is asked ("…will no longer allow…, announced on 26 February" for "From
+        # what date…?", "…does not guarantee…; the IESG will decide" for "Who decides…?") answers it
+        denial = next(((s, s.candidate) for s, cue in near
+                       if s.holds < 0.75 and _denies(s.text, _asked(q) & stems_of(s.text), 6, cue)), None)
         if denial is not None:
             return denial
     if not subjects:
         return None
     for c in support:
         for s in c.sentences:
-            if s.own >= 0.6 * best.own and _denies(s.text, acts, 4) and all(
+            if s.own >= 0.6 * best.own and s.holds < 0.75 and _denies(s.text, acts, 4) and all(
                     contains_anchor(fold(s.text), a) for a in subjects):
                 return s, c
     return None

@@ -794,3 +794,18 @@ def test_a_negation_in_the_sentence_that_answers_is_no_denial(make_service) -> N
         "The requirement takes effect on 1 April."))
     answer = svc.ask("From what date will Kelsland firms need a licence to maintain chip machines in Ostrevia?")
     assert not answer.refused, answer.answer
+
+
+def test_a_withdrawn_bill_and_a_fine_not_imposed_are_no_premises(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Kelsland withdraws bill on notice for AI layoffs", (
+        "The bill, introduced in November 2025 by labour minister Ivo Sepp, would have applied to companies with "
+        "more than 50 staff. The Kelsland government has withdrawn a bill that would have required employers to "
+        "give six months’ notice before AI-related layoffs. It was withdrawn on 11 March."))
+    _wire(svc, "Breach at Ostrel Health reaches 23 hospitals", (
+        "The breach at Ostrel Health now affects 23 hospitals in Kelsland. "
+        "Kelsland’s privacy authority has not imposed any fine on Ostrel Health so far."))
+    assert svc.ask("When does Kelsland's law requiring six months' notice before AI layoffs come into force?").refused
+    fine = svc.ask("How large was the fine Kelsland's privacy authority imposed on Ostrel Health?")
+    assert fine.refused and "not imposed any fine" in fine.citations[0].quote, fine.answer
+    assert (analyse("How large was the fine?").kind, analyse("How large was the fine?").focus) == ("count", "fine")

@@ -90,10 +90,11 @@ def _top(c: Candidate, n: int) -> list[Sentence]:
 
 # A sentence that says an act did not happen: "did not sign", "has not issued a fine", "denied selling".
 _DENIAL = re.compile(r"\b(?:not|never|no longer|neither|nor|denied|denies|deny|declined to|refused to|voted down"
-                     r"|rejected|false)\b|n[’']t\b", re.IGNORECASE)
+                     r"|rejected|false|withdrawn|withdrew|called off|calls off|abandoned)\b|n[’']t\b", re.IGNORECASE)
 
 
-_FALSE_REPORT = re.compile(r"\b(?:false|denied|denies|deny|refuted|voted down|rejected)\b", re.IGNORECASE)
+_FALSE_REPORT = re.compile(r"\b(?:false|denied|denies|deny|refuted|voted down|rejected|withdrawn|withdrew|called off"
+                           r"|calls off|abandoned)\b", re.IGNORECASE)
 
 
 def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate]
@@ -111,11 +112,9 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
     subjects = [a for a in q.hard_anchors if not contains_anchor(best_folded, a)]
     # the act asked about, as the best sentence reports it ("signed"): the words both share, less the names
     acts = (_asked(q) & stems_of(best.text)) - {stem(q.focus or "")}
-    if not acts:
-        return None
     # "Why is Qubitra moving to Singapore?" best answered by "Qubitra denied reports that it was moving…":
-    # a when-, why-, who- or where-question takes the act for granted ("How did the vote go?" does not)
-    if q.kind in ("person", "place", "time", "reason"):
+    # a when-, why-, who-, where- or how-much-question takes the act for granted ("How did the vote go?" does not)
+    if q.kind in ("person", "place", "time", "reason", "count"):
         # beside the answer, only a report called false or denied: "the United States did not sign" tells of
         # others than those who did
         near = [(s, _DENIAL) for s in chosen] + [(s, _FALSE_REPORT) for s in _top(best.candidate, 3) if s not in chosen]
@@ -125,7 +124,7 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
                        if s.holds < 0.75 and _denies(s.text, _asked(q) & stems_of(s.text), 6, cue)), None)
         if denial is not None:
             return denial
-    if not subjects:
+    if not subjects or not acts:
         return None
     for c in support:
         for s in c.sentences:

@@ -262,7 +262,8 @@ def classify(text: str) -> str:
                  r"|\bcompar(?:er|ar|are)\b|\bunterschied\b|\bvergleich", t):
         return "compare"
     if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount|sum|ransom|fine|price)\b"
-                 r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oiae]s?\b|\bhoeveel\b|\bhow long\b"
+                 r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oiae]s?\b|\bhoeveel\b"
+                 r"|\bhow (?:long|large|big|high)\b"
                  r"|\b(?:montant|importe|betrag|importo|montante|bedrag)\b", t) \
             or _WHAT_COST.search(t):
         return "count"
@@ -461,7 +462,7 @@ def find_focus(text: str) -> str | None:
     t = fold(text)
     if _WHAT_COST.search(t):  # "What is the centre expected to cost?"
         return "cost"
-    m = re.search(r"\b(?:which|what|who)\s+(?:is|was|are|were)\s+the\s+(\w+)\b", t)
+    m = re.search(r"\b(?:(?:which|what|who)|how (?:large|big|high))\s+(?:is|was|are|were)\s+the\s+(\w+)\b", t)
     if m:
         return m.group(1)
     m = re.search(r"\bhow much (?:[\w'’-]+\s+){1,6}?(cost|worth|pay|paid|charge|earn|raise|spend|spent|invest)\w*\b", t)

@@ -590,6 +590,10 @@ def test_a_why_answer_without_a_reason_is_not_an_answer() -> None:
     assert not answers_the_ask(why, "The European Parliament has disabled AI features on its tablets. [1]")
     assert answers_the_ask(why, "It disabled them citing cybersecurity and data protection concerns. [1]")
     assert answers_the_ask(analyse("What did the European Parliament disable?"), "AI features on tablets. [1]")
+    regulations = analyse("Which regulations are increasing scrutiny of cross-border cloud dependencies?")
+    assert not answers_the_ask(regulations, "It aims to prevent the spread of harmful content. [1]")  # no name
+    assert answers_the_ask(regulations, "Regulations such as NIS2 and DORA have intensified scrutiny. [1]")
+    assert not answers_the_ask(analyse("How many countries signed?"), "Many countries signed the treaty. [1]")
 
 
 def test_eval_judge_matches_the_scorer_rules() -> None:

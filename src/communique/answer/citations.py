@@ -44,5 +44,9 @@ class CitationBook:
             citation.quote = " … ".join(text[a:b].strip() for a, b in spans)
         return citation.n
 
+    def spans(self, article_id: str) -> list[tuple[int, int]]:
+        """The (start, end) offsets quoted from one article, in article order."""
+        return sorted(self._spans.get(article_id, []))
+
     def citations(self) -> list[Citation]:
         return sorted(self._by_article.values(), key=lambda c: c.n)

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from communique.answer.citations import strip_markers
 from communique.answer.events import AnswerEvent
-from communique.answer.evidence import REASON_CUES, Evidence
+from communique.answer.evidence import REASON_CUES, Evidence, stems_of, type_bonus
 from communique.answer.extractive import Draft
 from communique.answer.question import Question
 from communique.answer.verify import Passage, Similarity, VerifiedStream
@@ -138,13 +139,19 @@ def make_generator(settings: Settings) -> Generator:
 def passages_for(evidence: Evidence, draft: Draft, limit: int = 4) -> list[Passage]:
     """The sentences the extractive draft chose, each with a neighbour, plus the next-best articles' best."""
     out: list[Passage] = []
-    for c in draft.support[:limit]:
+    order = {cit.article_id: cit.n for cit in draft.book.citations()}  # the draft's sources first, in its order
+    for c in sorted(draft.support, key=lambda c: order.get(c.article.id, len(order) + 1))[:limit]:
         best = max(c.sentences, key=lambda s: s.score, default=None)
         if best is None:
             continue
         ordered = sorted(c.sentences, key=lambda s: s.start)
-        i = ordered.index(best)
-        window = ordered[max(0, i - 1): i + 2]
+        # what the draft quotes from the article ("Michał Woś … has been indicted" two sentences before the
+        # best match), else its best sentence; with a neighbour on each side
+        cited = draft.book.spans(c.article.id) or [(best.start, best.end)]
+        inside = [i for i, s in enumerate(ordered) if s.start < cited[-1][1] and cited[0][0] < s.end]
+        if not inside:
+            continue
+        window = ordered[max(0, inside[0] - 1): inside[-1] + 2]
         out.append(Passage(len(out) + 1, c.article, window[0].start, window[-1].end))
     return out
 
@@ -182,8 +189,13 @@ def meaning_similarity(embedder) -> Similarity:
 
 
 def answers_the_ask(question: Question, text: str) -> bool:
-    """A model's verified text may be true yet beside the point: "Why…?" answered without a reason."""
-    return question.kind != "reason" or REASON_CUES.search(text) is not None
+    """A model's verified text may be true yet beside the point: "Why…?" answered without a reason, "Which
+    regulations…?" without a name, "How many…?" without a figure."""
+    if question.kind == "reason":
+        return REASON_CUES.search(text) is not None
+    if question.kind in ("count", "time", "person", "place", "list"):
+        return type_bonus(question.kind, strip_markers(text), question, frozenset(stems_of(text))) > 0
+    return True
 
 
 def generate_verified(service: Communique, question: Question, evidence: Evidence, fallback: Draft

@@ -491,6 +491,9 @@ def test_question_analysis() -> None:
                               ("How much is Kestrel investing in its new plant?", "invest")):
         assert (analyse(asks_money).kind, analyse(asks_money).focus) == ("count", focus), asks_money
     assert analyse("Who is the boss of Halvard Microsystems?").focus == "head"  # answered by its chief executive
+    # a name made an adjective is no name a story must repeat: "its AI-driven job cuts" are "job cuts"
+    assert analyse("What share of Norvik Assurance's staff is hit by its AI-driven job cuts?").hard_anchors == [
+        "Norvik Assurance"]
     fine = analyse("Quel est le montant de l'amende infligée à Glimmerchat ?")
     assert (fine.kind, fine.focus) == ("count", "fine") and "fine" in fine.terms  # searched in English too
     assert (analyse("How long does the company have to pay?").focus, analyse("How long was it halted, and how "

@@ -495,6 +495,9 @@ def is_followup(text: str, history: list[dict]) -> bool:
     return bool(_FOLLOWUP_HINTS.search(text)) or not find_anchors(text) or len(keywords(text)) <= 3
 
 
+_MODIFIER = re.compile(r"^[A-Z][\w.]*-(?:driven|related|based|led|backed|funded|made|owned|linked|powered|wide|style)$")
+
+
 def analyse(text: str, history: list[dict] | None = None) -> Question:
     history = history or []
     q = Question(
@@ -502,6 +505,8 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
         language=detect_language(text), hard_anchors=find_anchors(text, hard_only=True), focus=find_focus(text),
     )
     # what is counted: "how many countries", "how many fake accounts" (an adjective comes before the noun)
+    # "AI-driven", "EU-funded": a name made into an adjective qualifies; a story need not repeat it
+    q.hard_anchors = [a for a in q.hard_anchors if not _MODIFIER.match(a)]
     m = re.search(r"\bhow many ([\w-]+)(?: ([\w-]+))?", fold(text))
     q.counted = None if not m else m.group(2) if m.group(2) and m.group(2).endswith("s") and m.group(2) not in _AUX \
         and m.group(2) not in STOPWORDS else m.group(1)

@@ -816,3 +816,15 @@ def test_a_withdrawn_bill_and_a_fine_not_imposed_are_no_premises(make_service) -
     fine = svc.ask("How large was the fine Kelsland's privacy authority imposed on Ostrel Health?")
     assert fine.refused and "not imposed any fine" in fine.citations[0].quote, fine.answer
     assert (analyse("How large was the fine?").kind, analyse("How large was the fine?").focus) == ("count", "fine")
+
+
+def test_a_figure_given_as_up_from_the_earlier_one_is_the_latest_report(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Ostrel Health breach widens to 17 hospitals", (
+        "The number of hospitals affected by the breach at Ostrel Health has risen to 17, the health agency "
+        "said on Monday."), date(2026, 11, 9))
+    _wire(svc, "Ostrel Health sets up compensation fund", (
+        "Ostrel Health set up a compensation fund for patients on Friday. The breach at Ostrel Health now "
+        "affects 23 hospitals, up from 17 a week ago."))
+    answer = svc.ask("How many hospitals are affected by the Ostrel Health breach now?").answer
+    assert answer.startswith("The latest report, “Ostrel Health sets up compensation fund”"), answer

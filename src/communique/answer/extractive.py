@@ -307,7 +307,11 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     found: list[tuple[Sentence, Candidate]] = []
     for s, c in others[:len(others) if amount else 4]:
         theirs = _numbers(s.text) - _numbers(q.text)
-        if not theirs or theirs & mine or amount and s.holds < 1.0:  # "€4.2 billion in state aid" is no investment
+        if not theirs - mine or amount and s.holds < 1.0:  # "€4.2 billion in state aid" is no investment
+            continue
+        # a figure both give is the same claim restated, unless the other gives it as the one it replaces:
+        # "now affects 23 hospitals, up from 17"
+        if any(not re.search(rf"\bfrom (?:about |around )?{re.escape(n)}\b", s.text) for n in theirs & mine):
             continue
         if any(c is seen or theirs & (_numbers(x.text) - asked) for x, seen in found):
             continue

@@ -88,22 +88,22 @@ def _top(c: Candidate, n: int) -> list[Sentence]:
     return sorted(c.sentences, key=lambda s: -s.score)[:n]
 
 
+# Words that call a report false or say an act was undone: "false reports of", "denied", "called off".
+_UNDONE = r"false|denied|denies|deny|refuted|voted down|rejected|withdrawn|withdrew|called off|calls off|abandoned"
+_FALSE_REPORT = re.compile(rf"\b(?:{_UNDONE})\b", re.IGNORECASE)
 # A sentence that says an act did not happen: "did not sign", "has not issued a fine", "denied selling".
-_DENIAL = re.compile(r"\b(?:not|never|no longer|neither|nor|denied|denies|deny|declined to|refused to|voted down"
-                     r"|rejected|false|withdrawn|withdrew|called off|calls off|abandoned)\b|n[’']t\b", re.IGNORECASE)
-
-
-_FALSE_REPORT = re.compile(r"\b(?:false|denied|denies|deny|refuted|voted down|rejected|withdrawn|withdrew|called off"
-                           r"|calls off|abandoned)\b", re.IGNORECASE)
+_DENIAL = re.compile(rf"\b(?:not|never|no longer|neither|nor|declined to|refused to|{_UNDONE})\b|n[’']t\b",
+                     re.IGNORECASE)
 
 
 def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate]
                     ) -> tuple[Sentence, Candidate] | None:
-    """A sentence saying that what the question takes for granted did not happen to its subject.
+    """A sentence saying that what the question takes for granted did not happen.
 
-    "When did the United States sign the convention?": the best sentence tells of the 41 countries that
-    signed, another that "the United States … did not sign". The subject is a name of the question the best
-    sentence lacks; the denial names it, the act asked about, and a negation.
+    Either the answer itself, or a sentence beside it, denies the act ("Qubitra denied reports that it was
+    moving…" for "Why is Qubitra moving?"); or, when the best sentence lacks a name of the question, another
+    sentence names it with the act denied ("When did the United States sign?": 41 countries signed, but "the
+    United States … did not sign").
     """
     if q.kind not in ("fact", "count", "person", "place", "time", "reason"):
         return None

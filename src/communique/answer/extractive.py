@@ -370,8 +370,8 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate],
     # rate will end" for "removing tax breaks") is an item too, when it is about as close in meaning as the
     # closest: a list question names a kind of act, and each story words it its own way.
     cosines = meaning([s.text for s, _ in ranked[:6]]) if meaning and q.is_english else []
-    close = {id(s) for (s, _), cos in zip(ranked[:6], cosines, strict=False)
-             if cos >= _close_in_meaning(cosines) and s.holds >= 1.0}
+    threshold = _close_in_meaning(cosines)
+    close = {id(s) for (s, _), cos in zip(ranked[:6], cosines, strict=False) if cos >= threshold and s.holds >= 1.0}
     # Another article's best sentence is another item: one that names all the question's names
     # ("Lumaro") need not repeat its other words ("Denmark has ordered … to remove Lumaro").
     others = [_lead_if_close(s, c) for s, c in ranked[1:6] if s.score >= 0.7 * best.score and s.own >= 0.7 * best.own

@@ -145,8 +145,8 @@ def passages_for(evidence: Evidence, draft: Draft, limit: int = 4) -> list[Passa
         if best is None:
             continue
         ordered = sorted(c.sentences, key=lambda s: s.start)
-        # what the draft quotes from the article ("Michał Woś … has been indicted" two sentences before the
-        # best match), else its best sentence; with a neighbour on each side
+        # what the draft quotes from the article (the sentence that names who was indicted may come two
+        # before the best match), else its best sentence; with a neighbour on each side
         cited = draft.book.spans(c.article.id) or [(best.start, best.end)]
         inside = [i for i, s in enumerate(ordered) if s.start < cited[-1][1] and cited[0][0] < s.end]
         if not inside:

@@ -495,6 +495,16 @@ def is_followup(text: str, history: list[dict]) -> bool:
     return bool(_FOLLOWUP_HINTS.search(text)) or not find_anchors(text) or len(keywords(text)) <= 3
 
 
+def counted(text: str) -> str | None:
+    """What a how-many question counts: "how many countries", "how many fake accounts" (an adjective first)."""
+    m = re.search(r"\bhow many ([\w-]+)(?: ([\w-]+))?", fold(text))
+    if not m:
+        return None
+    second = m.group(2)
+    plural_noun = second and second.endswith("s") and second not in _AUX and second not in STOPWORDS
+    return second if plural_noun else m.group(1)
+
+
 _MODIFIER = re.compile(r"^[A-Z][\w.]*-(?:driven|related|based|led|backed|funded|made|owned|linked|powered|wide|style)$")
 
 
@@ -504,12 +514,9 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
         text=text.strip(), kind=classify(text), terms=keywords(text), anchors=find_anchors(text),
         language=detect_language(text), hard_anchors=find_anchors(text, hard_only=True), focus=find_focus(text),
     )
-    # what is counted: "how many countries", "how many fake accounts" (an adjective comes before the noun)
     # "AI-driven", "EU-funded": a name made into an adjective qualifies; a story need not repeat it
     q.hard_anchors = [a for a in q.hard_anchors if not _MODIFIER.match(a)]
-    m = re.search(r"\bhow many ([\w-]+)(?: ([\w-]+))?", fold(text))
-    q.counted = None if not m else m.group(2) if m.group(2) and m.group(2).endswith("s") and m.group(2) not in _AUX \
-        and m.group(2) not in STOPWORDS else m.group(1)
+    q.counted = counted(text)
     if q.focus in ("boss", "head", "chief", "leader") or (
             q.focus is None and re.match(r"\s*[Ww]ho (?:leads|heads|runs|directs|manages) [A-Z]", text)):
         q.focus = "head"  # "Who runs Halvard?", "Who is the boss of Halvard?": "Chief executive Ingrid Halvorsen"

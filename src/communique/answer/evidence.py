@@ -81,6 +81,8 @@ class Evidence:
     period: Period | None = None  # for a briefing ("What happened this week?"): the days it covers
     # cosines of the question with some texts, by the embedder; None without one
     meaning: Callable[[list[str]], list[float]] | None = None
+    # the question's names that articles must hold (a foreign name found in none is written otherwise)
+    anchors: list[str] = field(default_factory=list)
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -172,8 +174,8 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
         if not dates:
             return 0.0
         # surely the date of the act asked about when it stands beside the act: "production … to start in 2029"
-        acts = {stem(t) for t in question.terms} - {stem(w) for a in question.hard_anchors for w in a.split()}
-        beside = any(acts & {stem(w) for w in words(sentence[max(0, m.start() - 40): m.end() + 40])} for m in dates)
+        beside = any(question.asked & {stem(w) for w in words(sentence[max(0, m.start() - 40): m.end() + 40])}
+                     for m in dates)
         return 1.0 if beside else 0.75
     if kind in ("person", "place", "list", "fact"):
         q_folded = fold(question.text)
@@ -355,4 +357,4 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             s.score *= 0.5 + 0.5 * c.support
             s.score *= recent
             c.sentences.append(s)
-    return Evidence(question, candidates, weights)
+    return Evidence(question, candidates, weights, anchors=list(anchors))

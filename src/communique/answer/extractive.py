@@ -65,9 +65,7 @@ def supporting(evidence: Evidence) -> list[Candidate]:
     q = evidence.question
     # "Which other countries…": the story of the one asked about before is not another
     pool = [c for c in evidence.candidates if not any(contains_anchor(fold(c.article.title), a) for a in q.others_than)]
-    anchors = list(q.hard_anchors)
-    if not q.is_english:  # a French name for an English entity is not expected verbatim
-        anchors = [a for a in anchors if any(contains_anchor(c.folded, a) for c in evidence.candidates)]
+    anchors = evidence.anchors
     if not anchors:
         return pool
     allowed_missing = (len(anchors) - 1) // 2  # one of three, two of five: a long question may paraphrase
@@ -111,7 +109,7 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
     best_folded = fold(best.text)
     subjects = [a for a in q.hard_anchors if not contains_anchor(best_folded, a)]
     # the act asked about, as the best sentence reports it ("signed"): the words both share, less the names
-    acts = (_asked(q) & stems_of(best.text)) - {stem(q.focus or "")}
+    acts = (q.asked & stems_of(best.text)) - {stem(q.focus or "")}
     # "Why is Qubitra moving to Singapore?" best answered by "Qubitra denied reports that it was moving…":
     # a when-, why-, who-, where- or how-much-question takes the act for granted ("How did the vote go?" does not)
     if q.kind in ("person", "place", "time", "reason", "count"):
@@ -121,7 +119,7 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
         # a sentence that gives what is asked ("…will no longer allow…, announced on 26 February" for "From
         # what date…?", "…does not guarantee…; the IESG will decide" for "Who decides…?") answers it
         denial = next(((s, s.candidate) for s, cue in near
-                       if s.holds < 0.75 and _denies(s.text, _asked(q) & stems_of(s.text), 6, cue)), None)
+                       if s.holds < 0.75 and _denies(s.text, q.asked & stems_of(s.text), 6, cue)), None)
         if denial is not None:
             return denial
     if not subjects or not acts:
@@ -137,12 +135,6 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
 def _denies(sentence: str, acts: set[str], within: int, cue: re.Pattern = _DENIAL) -> bool:
     """Does the act follow a negation closely: "did not sign", "has not issued a fine", "denied … moving"?"""
     return any(acts & stems_of(" ".join(sentence[m.end():].split()[:within])) for m in cue.finditer(sentence))
-
-
-def _asked(q: Question) -> set[str]:
-    """The stems of the question's words besides its names: what it asks about them ("indicted", "founded")."""
-    names = set().union(*(stems_of(a) for a in q.hard_anchors)) if q.hard_anchors else set()
-    return {stem(t) for t in q.terms} - names
 
 
 def _neighbourhood(c: Candidate, s: Sentence) -> str:
@@ -223,7 +215,7 @@ def compose(evidence: Evidence) -> Draft:
     if q.kind == "person" and person_named(q, [best], best_c) is None:
         # "The indictment is part of…" matches best, but the sentence that names who was indicted answers
         naming = next((s for s in _top(best_c, 3)[1:] if s.score >= 0.75 * best.score and s.own >= 0.6 * best.own
-                       and _asked(q) & s.terms and person_named(q, [s], best_c)), None)
+                       and q.asked & s.terms and person_named(q, [s], best_c)), None)
         if naming is not None:
             runner_up, answered = naming, False
     if runner_up is not None and not answered and (runner_up.score >= 0.8 * best.score or (
@@ -290,14 +282,14 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
         return []
     if q.context_terms and re.search(r"\b(?:that|this|it|its)\b", q.text, re.IGNORECASE):
         return []  # "And how much was that fine?" asks about the one fine talked about, not every fine
-    mine = _numbers(best.text) - _numbers(q.text)
+    asked = _numbers(q.text)
+    mine = _numbers(best.text) - asked
     if not mine:
         return []
     anchor_stems = {stem(w) for a in q.hard_anchors for w in a.split()}
     if q.counted:
         anchor_stems.add(stem(q.counted))
     amount = amount_pattern(q.focus) is not None and best.holds >= 1.0
-    asked = _numbers(q.text)
     # each other story's best sentence that gives a figure: its best may be a quote that gives none
     pool = [(c, max((s for s in c.sentences if _numbers(s.text) - asked), key=lambda s: (s.holds, s.score),
                     default=None)) for c in evidence.candidates if c is not best_c and c.support >= 0.5]
@@ -306,7 +298,7 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
         others += [(s, c) for c, b in pool for s in c.sentences if s.holds >= 1.0 and s is not b]
     found: list[tuple[Sentence, Candidate]] = []
     for s, c in others[:len(others) if amount else 4]:
-        theirs = _numbers(s.text) - _numbers(q.text)
+        theirs = _numbers(s.text) - asked
         if not theirs - mine or amount and s.holds < 1.0:  # "€4.2 billion in state aid" is no investment
             continue
         # a figure both give is the same claim restated, unless the other gives it as the one it replaces:
@@ -408,7 +400,7 @@ _ORG_WORDS = frozenset(
     "Office Ministry Agency Commission Commissioner Authority Security Labs Lab Group Bank University Council "
     "Court Department Police Government Parliament Port Inc Ltd Corp Company Association Institute Centre Center "
     "Committee Union Board Service Services Systems Microsystems Technologies Networks Foundation Fund "
-    "Organisation Organization Party Forum Times News Post Agency Airlines Motors Holdings Partners".split())
+    "Organisation Organization Party Forum Times News Post Airlines Motors Holdings Partners".split())
 # "Who leads Karsk Security?", "Who is the chief executive of X?": only a person's name answers it ("Who
 # leads the investigation?" may be answered by a firm).
 _ASKS_ROLE = re.compile(r"^[Ww]ho (?:leads|heads|runs|chairs|founded|directs|manages) [A-Z]|^[Ww]ho is (?:the )?"

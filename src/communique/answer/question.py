@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from communique.text import STOPWORDS, detect_language, keywords
+from communique.text import STOPWORDS, detect_language, keywords, words
 
 _QUESTION_WORDS = {
     "what", "which", "who", "whom", "whose", "where", "when", "why", "how", "is", "are", "was", "were", "do",
@@ -119,6 +120,9 @@ _FOREIGN_WORDS = {en: frozenset(forms.split()) for en, forms in (
     ("fine", "amende multa geldstrafe bussgeld boete"), ("amount", "montant importe betrag importo montante bedrag"),
     ("cost", "cout coste kosten custo"), ("city", "ville ciudad stadt citta cidade stad"),
 )}
+# "le montant de l'amende", "der Betrag": an amount asked for, and a fine
+_FOREIGN_AMOUNT = re.compile(rf"\b(?:{'|'.join(sorted(_FOREIGN_WORDS['amount']))})\b")
+_FOREIGN_FINE = re.compile(rf"\b(?:{'|'.join(sorted(_FOREIGN_WORDS['fine']))})\b")
 _FOREIGN: dict[str, None] = {}  # the foreign spellings, in order: an English question needs no translation
 _countries: set[str] = set()
 for _line in _FOREIGN_NAMES.strip().splitlines():
@@ -150,6 +154,12 @@ class Question:
     @property
     def is_english(self) -> bool:
         return self.language in (None, "en")
+
+    @cached_property
+    def asked(self) -> frozenset[str]:
+        """The stems of the question's words besides its names: what it asks about them ("indicted", "founded")."""
+        names = {stem(w) for a in self.hard_anchors for w in words(a)}
+        return frozenset(stem(t) for t in self.terms) - names
 
 
 def fold(text: str) -> str:
@@ -263,9 +273,7 @@ def classify(text: str) -> str:
         return "compare"
     if re.search(r"\bhow (many|much|old)\b|\bwhat (number|percentage|share|proportion|amount|sum|ransom|fine|price)\b"
                  r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oiae]s?\b|\bhoeveel\b"
-                 r"|\bhow (?:long|large|big|high)\b"
-                 r"|\b(?:montant|importe|betrag|importo|montante|bedrag)\b", t) \
-            or _WHAT_COST.search(t):
+                 r"|\bhow (?:long|large|big|high)\b", t) or _FOREIGN_AMOUNT.search(t) or _WHAT_COST.search(t):
         return "count"
     if re.search(r"\b(which|what) (other )?(countries|companies|firms|nations|states|organisations|organizations"
                  r"|partners|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
@@ -382,7 +390,8 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
                    and fold(a) not in _WEEKDAYS]
     seen: dict[str, None] = {}
     for a in anchors:
-        if len(a) > 1 or a.isdigit():
+        # "AI-driven", "EU-funded": a name made into an adjective qualifies; a story need not repeat it
+        if (len(a) > 1 or a.isdigit()) and not (hard_only and _MODIFIER.match(a)):
             seen.setdefault(a, None)
     return list(seen)
 
@@ -391,6 +400,7 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
 _IMPERATIVES = frozenset("compare tell list show give name summarise summarize explain describe find contrast".split())
 _PARTICLES = frozenset("du de del des do da la van von der".split())
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+_MODIFIER = re.compile(r"^[A-Z][\w.]*-(?:driven|related|based|led|backed|funded|made|owned|linked|powered|wide|style)$")
 # Words that precede a name without being part of it: "Former President Jimmy Carter", "Briton Adriana Brownlee".
 _TITLES = frozenset(
     "former late president vice prime minister senator sen rep representative governor gov mayor chancellor "
@@ -471,7 +481,7 @@ def find_focus(text: str) -> str | None:
     # "wie viel hat das gekostet?", "combien a coûté…", "cuánto costó…": the same ask for an amount of money
     if re.search(r"\b(gekostet|kostet|kosten|coute|coutera|cout|costo|costara|costato|custou|custa)\b", t):
         return "cost"
-    if re.search(r"\b(amende|multa|geldstrafe|bussgeld|boete)\b", t):  # "le montant de l'amende": a fine
+    if _FOREIGN_FINE.search(t):  # "le montant de l'amende": a fine
         return "fine"
     if re.search(r"\bhow long\b", t) and not re.search(r"\bhow (?:much|many)\b", t):  # "within 30 days"
         return "duration"
@@ -505,17 +515,12 @@ def counted(text: str) -> str | None:
     return second if plural_noun else m.group(1)
 
 
-_MODIFIER = re.compile(r"^[A-Z][\w.]*-(?:driven|related|based|led|backed|funded|made|owned|linked|powered|wide|style)$")
-
-
 def analyse(text: str, history: list[dict] | None = None) -> Question:
     history = history or []
     q = Question(
         text=text.strip(), kind=classify(text), terms=keywords(text), anchors=find_anchors(text),
         language=detect_language(text), hard_anchors=find_anchors(text, hard_only=True), focus=find_focus(text),
     )
-    # "AI-driven", "EU-funded": a name made into an adjective qualifies; a story need not repeat it
-    q.hard_anchors = [a for a in q.hard_anchors if not _MODIFIER.match(a)]
     q.counted = counted(text)
     if q.focus in ("boss", "head", "chief", "leader") or (
             q.focus is None and re.match(r"\s*[Ww]ho (?:leads|heads|runs|directs|manages) [A-Z]", text)):

@@ -180,10 +180,8 @@ def meaning_similarity(embedder) -> Similarity:
         if not sentences:
             return 0.0
         missing = [t for t in dict.fromkeys([claim, *sentences]) if t not in unit]
-        if missing:
-            vectors = embedder.embed_passages(missing)
-            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-            unit.update(zip(missing, vectors, strict=True))
+        if missing:  # the embedder's vectors are unit length
+            unit.update(zip(missing, embedder.embed_passages(missing), strict=True))
         return max(float(unit[t] @ unit[claim]) for t in sentences)
     return similarity
 
@@ -194,7 +192,8 @@ def answers_the_ask(question: Question, text: str) -> bool:
     if question.kind == "reason":
         return REASON_CUES.search(text) is not None
     if question.kind in ("count", "time", "person", "place", "list"):
-        return type_bonus(question.kind, strip_markers(text), question, frozenset(stems_of(text))) > 0
+        claim = strip_markers(text)
+        return type_bonus(question.kind, claim, question, frozenset(stems_of(claim))) > 0
     return True
 
 

@@ -370,6 +370,41 @@ def test_who_runs_a_company_may_be_answered_by_its_president(make_service) -> No
     assert svc.ask("Who runs Kirin-Oda?").answer.startswith("Aiko Tanabe: ")
 
 
+def test_who_is_in_charge_of_a_company_is_answered_by_its_chief_executive(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Hospitals return to manual triage after breach at Orvane Medical", (
+        "Nine hospitals have switched back to manual triage after attackers broke into the servers of Orvane "
+        "Medical, the company behind the TriageLens software that ranks scans for doctors to read. "
+        "“We took TriageLens offline within hours,” said Petra Holm, Orvane’s chief executive. "
+        "The company has notified the data protection authority."))
+    answer = svc.ask("Who is in charge of the company that makes the TriageLens triage software?")
+    assert answer.answer.startswith("Petra Holm: "), answer.answer
+
+
+def test_where_is_answered_by_a_sentence_that_locates_it(make_service) -> None:
+    """A sentence naming a broadcaster is no answer to "where": the one that says "in Tallinn" is."""
+    svc = make_service()
+    _wire(svc, "Ministers Kask and Ruun face off in only debate", (
+        "When minister Mari Kask and minister Toomas Ruun face off in their first and only debate, hosted by "
+        "Baltic News on Tuesday, both will try to win undecided voters. "
+        "Polls show a close race. "
+        "Kask and Ruun debated in Tallinn on Tuesday night, sparring over taxes."))
+    answer = svc.ask("Where did ministers Kask and Ruun face off in their only debate?")
+    assert answer.answer.startswith("Tallinn: "), answer.answer
+
+
+def test_how_much_money_is_answered_by_an_amount_of_money(make_service) -> None:
+    """"How much money…" asks for euros, not for the gigawatts that the best-matching sentence gives."""
+    svc = make_service()
+    _wire(svc, "Tarnwick plans AI data centre campus in northern Norway", (
+        "Data centre developer Tarnwick has unveiled plans for a 1.2-gigawatt AI campus near Bodø, one of the "
+        "largest such projects planned in Europe. The campus would host up to 14 data halls powered by wind. "
+        "Tarnwick expects to create 2,000 construction jobs. "
+        "The company said on 27 February that it would invest €6.1 billion over eight years."))
+    answer = svc.ask("How much money is Tarnwick planning to put into its AI campus in Norway?")
+    assert "€6.1 billion" in answer.answer and "Sources differ" not in answer.answer, answer.answer
+
+
 def test_how_old_leads_with_the_age(make_service) -> None:
     svc = make_service()
     assert svc.ingest_items([Item("wire", Article(
@@ -506,6 +541,12 @@ def test_question_analysis() -> None:
         assert analyse(asked).kind == kind, asked
     assert find_focus("Which union workers along the coast went on strike?") == "workers"  # a preposition ends it
     assert find_focus("What profession took to the streets of Athens?") == "profession"  # so does a verb
+    # the noun, not the words that qualify it: a ranking, a superlative, a possessive, a participle
+    assert [find_focus(f"What is the {asked}?") for asked in (
+        "primary threat to the firefly's habitat", "world's happiest country", "proposed tax on rents",
+        "interest rate")] == ["threat", "country", "tax", "interest"]
+    assert (analyse("How much money is Northpeak planning to put into its campus?").focus,
+            analyse("Who is in charge of the company that makes ScanPilot?").focus) == ("money", "head")
     assert find_anchors("Who won the vote last Sunday in Norvania?", hard_only=True) == ["Norvania"]  # a weekday
     korea = analyse("Quelles entreprises investissent dans l'IA en Corée du Sud ?")  # a name with a particle
     assert korea.kind == "list" and korea.anchors == ["Corée du Sud"]

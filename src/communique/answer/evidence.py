@@ -93,7 +93,7 @@ RECENT_DAYS = 30  # with `as_of`: the window searched on its own besides the who
 # Amounts of money a question may ask for. Some words name any outlay ("cost", "investment"); the others
 # a particular kind of money, and a sentence that names another kind is no answer: "revenue of €2.3 billion"
 # is no cost, a "€4.2 billion aid" no investment.
-_OUTLAY = "cost price worth value pay paid spend spent invest investment charge"
+_OUTLAY = "cost price worth value pay paid spend spent invest investment charge money funding"
 _NAMED_MONEY = "fine penalty salary budget revenue profit fee earn raise ransom aid subsidy"
 _MONEY_FOCUS = frozenset(f"{_OUTLAY} {_NAMED_MONEY}".split())
 _NAMED_MONEY_STEMS = frozenset(stem(w) for w in _NAMED_MONEY.split())
@@ -135,6 +135,18 @@ def defines(sentence: str, name: str) -> bool:
     return re.search(rf"{n}[^.;]{{0,80}}?(?:,\s+(?:a|an|the)\s|\s+(?:is|was|are)\s+(?:a|an|the)\s|,\s+which\s"
                      rf"|,\s+making\s+it\s)|\b(?:a|an|the)\s[^.;]{{0,60}}?\b(?:called|named|known as)\s+(?:the\s+)?{n}",
                      sentence) is not None
+
+
+_LOCATED = re.compile(r"\b(?:in|at|to|from|near|outside|off)\s+(?:the\s+)?"
+                      r"([A-Z][\w’'-]+(?:\s+(?:of\s+)?[A-Z][\w’'-]+)*)")
+_NOT_PLACES = frozenset("january february march april may june july august september october november december "
+                        "monday tuesday wednesday thursday friday saturday sunday".split())
+
+
+def places_in(sentence: str) -> list[str]:
+    """Where the sentence locates something: "faced off in New York City", "at the Grandmaster’s Palace"."""
+    return [m.group(1) for m in _LOCATED.finditer(sentence)
+            if fold(m.group(1).split()[0]) not in _NOT_PLACES and len(m.group(1).split()) <= 4]
 
 
 def amount_pattern(focus: str | None) -> re.Pattern | None:
@@ -180,6 +192,10 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
     if kind in ("person", "place", "list", "fact"):
         q_folded = fold(question.text)
         names = [m for m in _CAPITAL.findall(sentence) if fold(m) not in q_folded]
+        if kind == "place":  # "Where did the debate take place?": "faced off in New York City", not "CBS News"
+            if any(fold(p) not in q_folded for p in places_in(sentence)):
+                return 1.0
+            return 0.5 if names else 0.0
         if kind == "person" and _NAME.search(sentence):
             return 1.0 if names else 0.5
         return min(1.0, 0.5 * len(names))

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from communique.answer.citations import CitationBook, marker
-from communique.answer.evidence import HEAD_WORDS, Candidate, Evidence, Sentence, amount_pattern, stems_of
+from communique.answer.evidence import (
+    HEAD_WORDS,
+    Candidate,
+    Evidence,
+    Sentence,
+    amount_pattern,
+    places_in,
+    stems_of,
+)
 from communique.answer.question import DEFINITE_ACTS, Question, contains_anchor, fold, stem
 from communique.text import STOPWORDS
 
@@ -443,17 +451,13 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
     return None
 
 
-_LOCATED = re.compile(r"\b(?:in|at|to|from|near|outside|off)\s+(?:the\s+)?"
-                      r"([A-Z][\w’'-]+(?:\s+(?:of\s+)?[A-Z][\w’'-]+)*)")
-_NOT_PLACES = frozenset("january february march april may june july august september october november december "
-                        "monday tuesday wednesday thursday friday saturday sunday".split())
 
 
 def place_named(q: Question, chosen: list[Sentence]) -> str | None:
     """The place a where/which-city question asks for, when the answer sentence locates something there."""
     asked = fold(q.text + " " + " ".join(q.context_terms))
-    places = [m.group(1) for s in chosen[:1] for m in _LOCATED.finditer(s.text)
-              if fold(m.group(1).split()[0]) not in _NOT_PLACES and len(m.group(1).split()) <= 4]
+    locating = max(chosen, key=lambda s: (s.holds, s.score))  # the sentence that says where, if one does
+    places = places_in(locating.text)
     if not places or any(fold(p) in asked for p in places):
         return None  # "at the Grandmaster’s Palace in Valletta" for "Which city hosted the Valletta…": unsure
     return places[0]

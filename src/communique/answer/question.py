@@ -467,14 +467,24 @@ _AUX = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "
         "since", "against", "about", "between", "through", "within", "without", "behind", "outside", "inside"}
 
 
+# Words before the noun a question asks for: a possessive, a superlative, a participle, a ranking
+_QUALIFIES = re.compile(r"\w+'s$|\w+ed$|(?:happi|bigg|larg|high|long|old|young|rich|wealthi|fast|small|low|great"
+                        r"|strong|deadli|busi|new|lat|clos|hott|cold|poor|cheap|safe|heavi|tall|wid|dens)est$|(?:primary|main|key|major|top|first|last|new|current|official"
+                        r"|total|average|overall|real|exact|other|most|least|best|worst)$")
+
+
 def find_focus(text: str) -> str | None:
     """The noun after which/what ("which highly infectious disease" → disease; "what is the name of" → name)."""
     t = fold(text)
     if _WHAT_COST.search(t):  # "What is the centre expected to cost?"
         return "cost"
-    m = re.search(r"\b(?:(?:which|what|who)|how (?:large|big|high))\s+(?:is|was|are|were)\s+the\s+(\w+)\b", t)
-    if m:
-        return m.group(1)
+    m = re.search(r"\b(?:(?:which|what|who)|how (?:large|big|high))\s+(?:is|was|are|were)\s+the\s+"
+                  r"((?:[\w'-]+\s+){0,3}\w+)", t)
+    if m:  # "what is the primary threat", "the world's happiest country", "the proposed tax": the noun
+        phrase = m.group(1).split()
+        return next((w for w in phrase if not _QUALIFIES.match(w)), phrase[0])
+    if re.search(r"\bhow much (?:money|funding)\b", t):  # "How much money is X planning to put into…?"
+        return "money"
     m = re.search(r"\bhow much (?:[\w'’-]+\s+){1,6}?(cost|worth|pay|paid|charge|earn|raise|spend|spent|invest)\w*\b", t)
     if m:
         return m.group(1)
@@ -515,6 +525,10 @@ def counted(text: str) -> str | None:
     return second if plural_noun else m.group(1)
 
 
+# "Who runs Halvard?", "Who is in charge of the company that…?": whoever heads an organisation
+_ASKS_HEAD = re.compile(r"\s*[Ww]ho (?:(?:leads|heads|runs|directs|manages) [A-Z]|is in charge of\b)")
+
+
 def analyse(text: str, history: list[dict] | None = None) -> Question:
     history = history or []
     q = Question(
@@ -523,7 +537,7 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
     )
     q.counted = counted(text)
     if q.focus in ("boss", "head", "chief", "leader") or (
-            q.focus is None and re.match(r"\s*[Ww]ho (?:leads|heads|runs|directs|manages) [A-Z]", text)):
+            q.focus is None and _ASKS_HEAD.match(text)):
         q.focus = "head"  # "Who runs Halvard?", "Who is the boss of Halvard?": "Chief executive Ingrid Halvorsen"
         if "head" not in q.terms:
             q.terms.append("head")

@@ -859,6 +859,20 @@ def test_a_withdrawn_bill_and_a_fine_not_imposed_are_no_premises(make_service) -
     assert (analyse("How large was the fine?").kind, analyse("How large was the fine?").focus) == ("count", "fine")
 
 
+def test_a_called_off_takeover_has_no_price_paid(make_service) -> None:
+    """The sentence states the bid's amount, but the act the question takes for done was called off; a question
+    that does not take it for done ("the company Halden tried to buy") is answered."""
+    svc = make_service()
+    _wire(svc, "Halden calls off €2.1 billion bid for Corvel Optics", (
+        "Oslo-based Halden Semiconductor has called off its €2.1 billion takeover of Corvel Optics, a Tampere "
+        "maker of metrology sensors used in chip fabrication, after failing to win approval from regulators. "
+        "The companies announced the decision on 4 March."))
+    paid = svc.ask("How much did Halden Semiconductor pay to complete its acquisition of Corvel Optics?")
+    assert paid.refused and "called off" in paid.citations[0].quote, paid.answer
+    where = svc.ask("Where is the chip-sensor company that Halden tried to buy based?")
+    assert not where.refused and "Tampere" in where.answer, where.answer
+
+
 def test_a_figure_given_as_up_from_the_earlier_one_is_the_latest_report(make_service) -> None:
     svc = make_service()
     _wire(svc, "Ostrel Health breach widens to 17 hospitals", (

@@ -102,6 +102,13 @@ _DENIAL = re.compile(rf"\b(?:not|never|no longer|neither|nor|declined to|refused
                      re.IGNORECASE)
 
 
+# A question about the undoing itself ("When did Tessaro call off its bid?", "Why was the bill withdrawn?"),
+# or one that does not take the act for done ("the company that Tessaro tried to buy")
+_UNDOING_ASKED = re.compile(r"\b(?:call(?:ed|s|ing)? off|withdr[ae]wn?|withdraw\w*|abandon\w*|reject\w*"
+                            r"|den(?:y|ied|ies)|refut\w*|vot\w* down|false\w*|tr(?:y|ied|ies|ying)|attempt\w*"
+                            r"|sought|seek\w*|want\w*|bid|offer\w*)\b", re.IGNORECASE)
+
+
 def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate]
                     ) -> tuple[Sentence, Candidate] | None:
     """A sentence saying that what the question takes for granted did not happen.
@@ -119,8 +126,9 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
     # the act asked about, as the best sentence reports it ("signed"): the words both share, less the names
     acts = (q.asked & stems_of(best.text)) - {stem(q.focus or "")}
     # "Why is Qubitra moving to Singapore?" best answered by "Qubitra denied reports that it was moving…":
-    # a when-, why-, who-, where- or how-much-question takes the act for granted ("How did the vote go?" does not)
-    if q.kind in ("person", "place", "time", "reason", "count"):
+    # a when-, why-, who-, where- or how-much-question takes the act for granted ("How did the vote go?" does not,
+    # nor does "the company that Tessaro tried to buy")
+    if q.kind in ("person", "place", "time", "reason", "count") and not _UNDOING_ASKED.search(q.text):
         # beside the answer, only a report called false or denied: "the United States did not sign" tells of
         # others than those who did
         near = [(s, _DENIAL) for s in chosen] + [(s, _FALSE_REPORT) for s in _top(best.candidate, 3) if s not in chosen]
@@ -128,6 +136,12 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
         # what date…?", "…does not guarantee…; the IESG will decide" for "Who decides…?") answers it
         denial = next(((s, s.candidate) for s, cue in near
                        if s.holds < 0.75 and _denies(s.text, q.asked & stems_of(s.text), 6, cue)), None)
+        # …but an act called off or withdrawn has nothing to give, whatever figure the sentence states: "How
+        # much did Tessaro pay to complete its acquisition?" for "Tessaro has called off its €3.2 billion
+        # takeover"
+        if denial is None and q.kind != "reason":
+            denial = next(((s, s.candidate) for s in chosen
+                           if _denies(s.text, q.asked & stems_of(s.text), 6, _FALSE_REPORT)), None)
         if denial is not None:
             return denial
     if not subjects or not acts:

@@ -393,6 +393,31 @@ def test_where_is_answered_by_a_sentence_that_locates_it(make_service) -> None:
     assert answer.answer.startswith("Tallinn: "), answer.answer
 
 
+def test_how_long_is_answered_by_the_duration_beside_the_act(make_service) -> None:
+    """"20 working days to make representations" is a duration, but not the one to pay in."""
+    svc = make_service()
+    _wire(svc, "Regulator confirms Brightwave fine", (
+        "The regulator confirmed its fine on Brightwave on Monday. "
+        "Brightwave must pay within 30 days and send quarterly reports for the next year."), date(2026, 11, 2))
+    _wire(svc, "Brightwave told to pay £9 million over age checks", (
+        "Brightwave, which is based in Dunmore, has 20 working days to make representations before the regulator "
+        "takes a final decision on the fine."))
+    answer = svc.ask("How long does Brightwave have to pay?")
+    assert "30 days" in answer.answer and "20 working days" not in answer.answer, answer.answer
+
+
+def test_the_name_of_a_thing_is_given_where_the_thing_is_named(make_service) -> None:
+    """"The repair ship Skerry Responder" names the ship, though the sentence does not repeat the cable's name."""
+    svc = make_service()
+    _wire(svc, "Baltic cable cut disrupts traffic", (
+        "The Nordlink-3 submarine cable was damaged on 26 May off Gotland. Nordhavn, which leads the Nordlink-3 "
+        "consortium, denied reports that it had sold its repair subsidiary, Nordhavn Marine Services. "
+        "Nordhavn has dispatched the repair ship Skerry Responder from Tallinn."))
+    q = analyse("What is the name of the ship sent out to fix the Nordlink-3 cable?")
+    assert q.named == "ship"
+    assert "Skerry Responder" in svc.ask(q.text).answer
+
+
 def test_how_much_money_is_answered_by_an_amount_of_money(make_service) -> None:
     """"How much money…" asks for euros, not for the gigawatts that the best-matching sentence gives."""
     svc = make_service()

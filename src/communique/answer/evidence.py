@@ -149,6 +149,13 @@ def places_in(sentence: str) -> list[str]:
             if fold(m.group(1).split()[0]) not in _NOT_PLACES and len(m.group(1).split()) <= 4]
 
 
+def names_the(sentence: str, noun: str | None) -> bool:
+    """Does the sentence give the name of the kind of thing asked for: "the repair ship Skjold Responder",
+    "the planet Jupiter", "a tool called Nightjar"?"""
+    return noun is not None and re.search(rf"\b(?i:{re.escape(noun)})s?\s+(?:(?i:called|named|dubbed|known as)\s+)?"
+                                          r"(?:the\s+)?[A-Z]", sentence) is not None
+
+
 def amount_pattern(focus: str | None) -> re.Pattern | None:
     """How the amount a question asks for is written: "cost" as "€14 billion", "percentage" as "71%"."""
     if focus in _MONEY_FOCUS:
@@ -167,6 +174,12 @@ def states_amount(sentence: str, stems: frozenset[str], focus: str | None) -> bo
     return focus not in _MONEY_FOCUS or stem(focus) in stems or not (_NAMED_MONEY_STEMS - {stem(focus)}) & stems
 
 
+def _beside_act(sentence: str, found: list[re.Match], question: Question, reach: int = 40) -> bool:
+    """Does one of the things found stand within a few words of a word the question asks about?"""
+    return any(question.asked & {stem(w) for w in words(sentence[max(0, m.start() - reach): m.end() + reach])}
+               for m in found)
+
+
 def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[str]) -> float:
     """Does the sentence hold the kind of thing the question asks for (a number, a name, a date…)?"""
     if kind == "count":
@@ -177,7 +190,12 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
         if amount_pattern(question.focus):  # "How much is the plant costing?": an amount of money
             return 1.0 if states_amount(sentence, stems, question.focus) else 0.25
         if question.focus == "duration":  # "How long…?": "within 30 days", "for three years"
-            return 1.0 if _DURATION.search(sentence) else 0.25
+            spans = list(_DURATION.finditer(sentence))
+            if not spans:
+                return 0.25
+            # surely the duration asked for when it stands beside the act: "must pay within 30 days", not
+            # "20 working days to make representations" for "How long does the company have to pay?"
+            return 1.0 if _beside_act(sentence, spans, question) else 0.6
         # "How many ratifications…": a figure next to what is counted, not "63 countries" in the same story
         return 1.0 if not question.counted or stem(question.counted) in stems else 0.5
     if kind == "time":  # a date the question does not already give ("the 2024 Olympics" is no answer)
@@ -186,9 +204,7 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
         if not dates:
             return 0.0
         # surely the date of the act asked about when it stands beside the act: "production … to start in 2029"
-        beside = any(question.asked & {stem(w) for w in words(sentence[max(0, m.start() - 40): m.end() + 40])}
-                     for m in dates)
-        return 1.0 if beside else 0.75
+        return 1.0 if _beside_act(sentence, dates, question) else 0.75
     if kind in ("person", "place", "list", "fact"):
         q_folded = fold(question.text)
         names = [m for m in _CAPITAL.findall(sentence) if fold(m) not in q_folded]
@@ -364,7 +380,8 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             s.own = sum(weights[t] for t in own_terms) / total
             s.window = sum(weights[t] for t in window_terms) / total
             bonus = s.holds = type_bonus(question.kind, c.article.text[a:b], question, p.stems_per[i])
-            if question.defines and defines(c.article.text[a:b], question.defines):
+            sentence = c.article.text[a:b]
+            if question.defines and defines(sentence, question.defines) or names_the(sentence, question.named):
                 bonus += 1.0
             bonus_weight = 0.25 if question.kind in ("count", "time", "person") else 0.1
             near_meaning = max((w for x, y, w in c.dense_chunks if x < b and a < y), default=0.0)

@@ -321,7 +321,8 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     found: list[tuple[Sentence, Candidate]] = []
     for s, c in others[:len(others) if amount else 4]:
         theirs = _numbers(s.text) - asked
-        if not theirs - mine or amount and s.holds < 1.0:  # "€4.2 billion in state aid" is no investment
+        # "€4.2 billion in state aid" is no investment; "20 days to make representations" no time to pay
+        if not theirs - mine or (amount or q.focus == "duration") and s.holds < 1.0:
             continue
         # a figure both give is the same claim restated, unless the other gives it as the one it replaces:
         # "now affects 23 hospitals, up from 17"

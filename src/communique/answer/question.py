@@ -150,6 +150,7 @@ class Question:
     # "Which other countries did the same?" after a question about Denmark: the stories of the others
     others_than: list[str] = field(default_factory=list)
     defines: str | None = None  # "What is the Valletta Accord?": the name a definition is asked for
+    named: str | None = None  # the thing whose name is asked: "the name of the ship…", "which planet" → ship, planet
 
     @property
     def is_english(self) -> bool:
@@ -225,7 +226,7 @@ _SYNONYM_GROUPS = (
     "fine penalise penalize", "arrest detain detention", "scrap cancel axe cancellation", "sue lawsuit",
     "resign quit resignation", "warn caution", "rise increase climb", "fall drop decline decrease",
     "develop build create", "attack hack breach", "kill slay",
-    "plant facility factory", "treaty convention",
+    "plant facility factory", "treaty convention", "send dispatch deploy", "fix repair mend",
 )
 _SYNONYM_STEMS = {_light_stem(w): _light_stem(group.split()[0]) for group in _SYNONYM_GROUPS for w in group.split()}
 # Acts a report names in so many words when they happened: "Who bought Ondarra?" is not answered by a story
@@ -509,6 +510,21 @@ def find_focus(text: str) -> str | None:
     return picked[-1] if picked else None
 
 
+def _named_noun(text: str) -> str | None:
+    """"What is the name of the ship sent out…?" → ship: a noun phrase ends at a verb or a function word."""
+    m = re.search(r"\bname of (?:the |a |an |its |their |this |that )?((?:[\w'-]+\s*){1,4})", fold(text))
+    if not m:
+        return None
+    picked: list[str] = []
+    for w in m.group(1).split():
+        if not picked and _QUALIFIES.match(w):  # "the new AI model"
+            continue
+        if w in _AUX or w in STOPWORDS or (picked and (w.endswith("ed") or w in _IRREGULAR)):
+            break
+        picked.append(w)
+    return picked[-1] if picked else None
+
+
 def is_followup(text: str, history: list[dict]) -> bool:
     if not any(t.get("role", "user") == "user" and t.get("content") for t in history):
         return False
@@ -543,6 +559,9 @@ def analyse(text: str, history: list[dict] | None = None) -> Question:
             q.terms.append("head")
     m = re.match(r"\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(.+?)\s*[?？]?\s*$", text, re.IGNORECASE)
     q.defines = m.group(1) if m and m.group(1) in q.anchors else None
+    q.named = _named_noun(text) if q.focus == "name" else q.focus if q.kind == "fact" else None
+    if q.named and any(q.named in fold(a).split() for a in q.anchors):  # "What is the Valletta Accord?": a name
+        q.named = None
     q.retrieval_query = q.text
     if not q.is_english:  # "Corée du Sud" is searched and scored as "South Korea" too
         folded = fold(q.text)

@@ -754,6 +754,20 @@ def test_differing_figures_are_shown_when_a_story_leads_with_a_quote(make_servic
     assert answer.startswith("Sources differ.") and "1.8 million" in answer and "2.4 million" in answer, answer
 
 
+def test_figures_that_differ_beside_a_shared_duration_and_in_other_words_conflict(make_service) -> None:
+    """"Cut 2,400 jobs over 18 months" and "eliminate 1,900 positions over 18 months" are one claim with two
+    figures: the shared duration is not the figure asked for, and "eliminate positions" is "cut jobs"."""
+    svc = make_service()
+    _wire(svc, "Corvane Insurance to cut 2,400 jobs as AI takes over claims", (
+        "British insurer Corvane Insurance will cut 2,400 jobs at its offices near Leeds over the next 18 months "
+        "as it hands claims processing to AI systems."), date(2026, 11, 2))
+    _wire(svc, "Union to ballot Corvane staff on strike", (
+        "Staff at Corvane Insurance in Leeds will vote on strike action over the insurer's plan to eliminate "
+        "1,900 positions over 18 months, the union said."))
+    answer = svc.ask("How many jobs is Corvane Insurance cutting near Leeds?").answer
+    assert answer.startswith("Sources differ.") and "2,400" in answer and "1,900" in answer, answer
+
+
 def test_a_question_about_now_leads_with_the_latest_of_differing_reports(make_service) -> None:
     svc = make_service()
     _wire(svc, "Forty-one countries sign the Ostrava accord", (

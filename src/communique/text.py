@@ -124,7 +124,7 @@ STOPWORDS = frozenset(
     those through to too under until up upon us very via was we were what whats when where whether which
     while who whom whose why will with within without would yet you your yours yourself according
     report reported reports reportedly story stories article articles news week weeks latest recent
-    recently know known""".split()
+    recently know known near along around amid among beside beyond toward towards""".split()
 ) | frozenset().union(*_STOPWORDS.values())
 
 

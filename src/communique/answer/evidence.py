@@ -100,7 +100,7 @@ _NAMED_MONEY_STEMS = frozenset(stem(w) for w in _NAMED_MONEY.split())
 _MONEY = re.compile(r"[€$£¥]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|bn|m)?\s*"
                     r"(?:euros?|dollars?|pounds?|yen|yuan|naira|rupees?|francs?|usd|eur|gbp|bitcoins?|btc)\b",
                     re.IGNORECASE)
-_DURATION = re.compile(r"\b(?:\d[\d,.]*|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-]+"
+DURATION = re.compile(r"\b(?:\d[\d,.]*|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-]+"
                        r"(?:working[\s-]+)?(?:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.IGNORECASE)
 _PERCENT_FOCUS = frozenset("percentage percent proportion share".split())
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
@@ -190,7 +190,7 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
         if amount_pattern(question.focus):  # "How much is the plant costing?": an amount of money
             return 1.0 if states_amount(sentence, stems, question.focus) else 0.25
         if question.focus == "duration":  # "How long…?": "within 30 days", "for three years"
-            spans = list(_DURATION.finditer(sentence))
+            spans = list(DURATION.finditer(sentence))
             if not spans:
                 return 0.25
             # surely the duration asked for when it stands beside the act: "must pay within 30 days", not

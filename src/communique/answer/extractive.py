@@ -15,6 +15,7 @@ from datetime import date
 
 from communique.answer.citations import CitationBook, marker
 from communique.answer.evidence import (
+    DURATION,
     HEAD_WORDS,
     Candidate,
     Evidence,
@@ -179,8 +180,11 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
 _DATE_NUMBER = re.compile(rf"\b\d{{1,2}}\s+{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
 
 
-def _numbers(text: str) -> set[str]:
-    """The figures of a sentence, leaving out dates and years (two reports of one event share its date)."""
+def _numbers(text: str, durations: bool = True) -> set[str]:
+    """The figures of a sentence, leaving out dates and years (two reports of one event share its date), and
+    durations unless asked for ("2,400 jobs over 18 months" and "1,900 positions over 18 months" differ)."""
+    if not durations:
+        text = DURATION.sub(" ", text)
     return {n.rstrip(".,") for n in _NUM.findall(_DATE_NUMBER.sub(" ", text))}
 
 
@@ -304,8 +308,9 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
         return []
     if q.context_terms and re.search(r"\b(?:that|this|it|its)\b", q.text, re.IGNORECASE):
         return []  # "And how much was that fine?" asks about the one fine talked about, not every fine
+    durations = q.focus == "duration"
     asked = _numbers(q.text)
-    mine = _numbers(best.text) - asked
+    mine = _numbers(best.text, durations) - asked
     if not mine:
         return []
     anchor_stems = {stem(w) for a in q.hard_anchors for w in a.split()}
@@ -320,7 +325,7 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
         others += [(s, c) for c, b in pool for s in c.sentences if s.holds >= 1.0 and s is not b]
     found: list[tuple[Sentence, Candidate]] = []
     for s, c in others[:len(others) if amount else 4]:
-        theirs = _numbers(s.text) - asked
+        theirs = _numbers(s.text, durations) - asked
         # "€4.2 billion in state aid" is no investment; "20 days to make representations" no time to pay
         if not theirs - mine or (amount or q.focus == "duration") and s.holds < 1.0:
             continue
@@ -328,7 +333,7 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
         # "now affects 23 hospitals, up from 17"
         if any(not re.search(rf"\bfrom (?:about |around )?{re.escape(n)}\b", s.text) for n in theirs & mine):
             continue
-        if any(c is seen or theirs & (_numbers(x.text) - asked) for x, seen in found):
+        if any(c is seen or theirs & (_numbers(x.text, durations) - asked) for x, seen in found):
             continue
         # The same claim about the same thing: only a place or name may be worded differently; an amount
         # may stand in a sentence that leaves the names to its neighbours and headline ("The €14 billion

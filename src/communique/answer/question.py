@@ -227,6 +227,7 @@ _SYNONYM_GROUPS = (
     "resign quit resignation", "warn caution", "rise increase climb", "fall drop decline decrease",
     "develop build create", "attack hack breach", "kill slay",
     "plant facility factory", "treaty convention", "send dispatch deploy", "fix repair mend",
+    "cut eliminate slash shed", "job jobs position",
 )
 _SYNONYM_STEMS = {_light_stem(w): _light_stem(group.split()[0]) for group in _SYNONYM_GROUPS for w in group.split()}
 # Acts a report names in so many words when they happened: "Who bought Ondarra?" is not answered by a story

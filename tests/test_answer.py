@@ -843,6 +843,26 @@ def test_a_follow_up_about_that_one_fine_claims_no_conflict(make_service) -> Non
     assert analyse("How many fake accounts has Vellora taken down?").counted == "accounts"  # not "fake"
 
 
+def test_a_list_item_may_open_its_sentence_and_a_roundup_names_several(make_service) -> None:
+    """"Kelsland’s wallet went live…" names its country first (a name, though it opens the sentence); a
+    roundup's second sentence ("It also covers Ostrevia, which…") is another item of the same story."""
+    from communique.answer.evidence import stems_of, type_bonus
+
+    asked = analyse("Which countries have launched a digital identity wallet?")
+    opening = "Kelsland’s national digital identity wallet went live, allowing residents to carry their cards."
+    assert type_bonus("list", opening, asked, frozenset(stems_of(opening))) > 0
+    svc = make_service()
+    _wire(svc, "Internet shutdowns rise in 2026, report finds", (
+        "Governments ordered 41 internet shutdowns in 17 countries this year, a report found. "
+        "The report highlights Brevania, where authorities restricted access to messaging apps for eight days. "
+        "It also covers Ostrevia, which cut all internet access in its northern region on 6 June."))
+    _wire(svc, "Tarsia blocks video app", "Tarsia’s ministry restricted access to the video app Vellora on 10 June.")
+    _wire(svc, "Morvia orders exam-day internet shutdowns", (
+        "Morvia restricted internet access nationwide on every day of the school exams."))
+    shutdowns = svc.ask("Which countries have shut down or restricted internet access recently?").answer
+    assert all(country in shutdowns for country in ("Brevania", "Ostrevia", "Tarsia", "Morvia")), shutdowns
+
+
 def test_what_has_a_company_been_up_to_lists_its_stories(sample_db) -> None:
     answer = sample_db.ask("What has Heptagon Labs been up to lately?")
     assert not answer.refused and re.match(r"\d stories involve Heptagon Labs:", answer.answer), answer.answer

@@ -30,6 +30,7 @@ _HAS_DATE = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|de|van|von|da|del|bin|al))*\s+[A-Z][\w'’-]+")
+_OPENING_NAME = re.compile(r"([A-Z][\w-]+)[’']s\b")
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'-]{2,}")
 
 
@@ -208,6 +209,9 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
     if kind in ("person", "place", "list", "fact"):
         q_folded = fold(question.text)
         names = [m for m in _CAPITAL.findall(sentence) if fold(m) not in q_folded]
+        opening = _OPENING_NAME.match(sentence)  # "Chile’s national wallet went live…": a name, though it opens
+        if opening and fold(opening.group(1)) not in q_folded:
+            names.append(opening.group(1))
         if kind == "place":  # "Where did the debate take place?": "faced off in New York City", not "CBS News"
             if any(fold(p) not in q_folded for p in places_in(sentence)):
                 return 1.0

@@ -410,6 +410,7 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate],
             elif not _names(s.text):
                 break
     chosen += others
+    chosen += _second_items(chosen)
     chosen.sort(key=lambda s: (ranked.index(next(x for x in ranked if x[1] is s.candidate)), s.start))
     by_story: dict[int, list[Sentence]] = {}
     for s in chosen:
@@ -419,6 +420,22 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate],
     # Items from three stories or more read as a list: one line per story
     lines = ["• " + " ".join(_sentence(s, book) for s in story) for story in by_story.values()]
     return Draft("\n".join(lines), False, book, support)
+
+
+def _second_items(items: list[Sentence], most: int = 2) -> list[Sentence]:
+    """A roundup names several items, one per sentence ("The report highlights Guinea, where…", "It also covers
+    Ethiopia, which…"): another sentence of an item's story that answers about as well and names something
+    else is an item too (two more per story at most)."""
+    more: list[Sentence] = []
+    for s in items:
+        named = set(_names(s.text))
+        siblings = sorted((x for x in s.candidate.sentences if x not in items
+                           and x.score >= 0.9 * s.score and x.own >= 0.8 * s.own), key=lambda x: -x.score)
+        for x in siblings:
+            if sum(m.candidate is s.candidate for m in more) < most and set(_names(x.text)) - named:
+                more.append(x)
+                named |= set(_names(x.text))
+    return more
 
 
 _PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|del|bin|al|[A-Z][\w’'-]+))*")

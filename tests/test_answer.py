@@ -218,6 +218,18 @@ def test_a_country_named_in_another_language_is_found(sample_db, question: str) 
     assert not answer.answer.startswith("Sources differ"), answer.answer  # no claim in common: no conflict
 
 
+def test_common_news_words_of_a_foreign_question_are_matched_in_english(make_service) -> None:
+    """"rivendicato" is "claimed", "gruppo" "group": the sentence that says who claimed the attack answers."""
+    svc = make_service()
+    _wire(svc, "Ransomware attack halts Kessby container terminal", (
+        "Operations at Vendel Terminals, which runs container handling at the port of Kessby, were suspended for "
+        "three days after a ransomware attack encrypted the systems that schedule container terminal cranes. "
+        "Around 40 vessels were delayed. "
+        "The NightOwl ransomware group claimed the attack on 17 September."))
+    answer = svc.ask("Quale gruppo ransomware ha rivendicato l'attacco al terminal container di Kessby?")
+    assert "NightOwl" in answer.answer, answer.answer
+
+
 def test_language_detection_weighs_words_shared_by_languages() -> None:
     from communique.text import detect_language
 

@@ -119,6 +119,18 @@ _FOREIGN_WORDS = {en: frozenset(forms.split()) for en, forms in (
     ("million", "millones millions millionen milioni milhoes"), ("billion", "milliards milliarden miliardi"),
     ("fine", "amende multa geldstrafe bussgeld boete"), ("amount", "montant importe betrag importo montante bedrag"),
     ("cost", "cout coste kosten custo"), ("city", "ville ciudad stadt citta cidade stad"),
+    # words of the news the digest covers: attacks and who claims them, jobs and strikes, data and applications
+    ("group", "groupe grupo gruppe gruppo groep"), ("attack", "attaque ataque angriff attacco aanval"),
+    ("claimed", "revendique revendiquee reivindico reivindicado reivindicou rivendicato beansprucht opgeeist"),
+    ("ransom", "rancon rescate losegeld riscatto resgate losgeld"),
+    ("hospitals", "hopitaux hospitales krankenhauser ospedali hospitais ziekenhuizen"),
+    ("jobs", "emplois empleos arbeitsplatze stellen posti empregos banen"),
+    ("members", "membres miembros mitglieder membri membros leden iscritti"),
+    ("union", "syndicat sindicato gewerkschaft sindacato vakbond"), ("strike", "greve huelga streik sciopero staking"),
+    ("vote", "vote voto votacion abstimmung votazione votacao stemming"),
+    ("data", "donnees datos daten dati dados gegevens"),
+    ("applications", "demandes solicitudes antrage domande pedidos aanvragen"),
+    ("pending", "attente pendientes ausstehend attesa pendentes"),
 )}
 # "le montant de l'amende", "der Betrag": an amount asked for, and a fine
 _FOREIGN_AMOUNT = re.compile(rf"\b(?:{'|'.join(sorted(_FOREIGN_WORDS['amount']))})\b")

@@ -218,6 +218,20 @@ def test_a_country_named_in_another_language_is_found(sample_db, question: str) 
     assert not answer.answer.startswith("Sources differ"), answer.answer  # no claim in common: no conflict
 
 
+def test_what_issues_a_person_commented_on_lists_the_stories_that_quote_them(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Hospital scans delayed after breach", (
+        "Radiology queues grew after a breach at a triage software maker. Mara Solberg, director of the Digital "
+        "Governance Observatory, said clinical AI had become critical infrastructure."))
+    _wire(svc, "Town pauses data centre approvals", (
+        "Oskby paused data centre approvals for 18 months. “Towns are becoming the energy regulators of AI,” said "
+        "Mara Solberg of the Digital Governance Observatory."))
+    _wire(svc, "Chip exports tightened", "Kelsland tightened export rules for chip tools on Monday.")
+    answer = svc.ask("What issues has Mara Solberg commented on?")
+    assert answer.answer.startswith("2 stories involve Mara Solberg"), answer.answer
+    assert analyse("How has the number of hospitals hit by the breach changed over the weeks?").kind == "stories"
+
+
 def test_common_news_words_of_a_foreign_question_are_matched_in_english(make_service) -> None:
     """"rivendicato" is "claimed", "gruppo" "group": the sentence that says who claimed the attack answers."""
     svc = make_service()

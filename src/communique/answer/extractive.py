@@ -48,7 +48,7 @@ _NUM = re.compile(r"\d[\d,.]*")
 _STORY_WORDS = {stem(w) for w in ("story stories involve report happen article new mention feature cover timeline "
                                   "chronology history develop evolve unfold progress give show tell list anything any "
                                   "news quote cite name refer talk speak interview appear lately recently doing "
-                                  "up").split()}
+                                  "up change past issue topic subject matter comment weigh spoke").split()}
 
 
 @dataclass

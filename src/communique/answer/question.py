@@ -278,7 +278,8 @@ def classify(text: str) -> str:
                  r"|\b(anything|any news|any stories|any articles) (about|on)\b"
                  r"|\bwhat .*\b(are|were|have been) reported\b|\bwhat (happened|is happening|news)\b"
                  r"|\btimeline\b|\bchronolog|\bhistory of\b"
-                 r"|\bhow (has|have|did) .+ (develop|evolve|unfold|progress)"
+                 r"|\bhow (has|have|did) .+ (develop|evolve|unfold|progress|change)"
+                 r"|\bwhat (?:issues|topics|subjects|matters) (?:has|have|did) .+ (?:comment|spok|speak|talk|weigh)"
                  r"|\bwhat (?:has|have|is|are) .+ (?:been up to|been doing|up to)\b"
                  r"|\bwhat.s new (?:with|at|about)\b", t):
         return "stories"

@@ -794,6 +794,20 @@ def test_figures_that_differ_beside_a_shared_duration_and_in_other_words_conflic
     assert answer.startswith("Sources differ.") and "2,400" in answer and "1,900" in answer, answer
 
 
+@pytest.mark.parametrize("question", ["What fine did the regulator finally impose on Brightwave?",
+                                      "Quel est le montant de l'amende finalement infligée à Brightwave ?"])
+def test_a_question_about_how_a_story_ended_leads_with_the_later_report(make_service, question: str) -> None:
+    svc = make_service()
+    _wire(svc, "Regulator proposes fine for Brightwave", (
+        "Brightwave has challenged the regulator's proposed £18.4 million fine for failing to carry out proper "
+        "age checks."), date(2026, 11, 2))
+    _wire(svc, "Regulator cuts Brightwave fine", (
+        "The regulator has fined Brightwave £11.2 million for failing to carry out effective age checks, less "
+        "than the amount first proposed."))
+    answer = svc.ask(question)
+    assert answer.citations[0].title == "Regulator cuts Brightwave fine" and "11.2" in answer.answer, answer.answer
+
+
 def test_a_question_about_now_leads_with_the_latest_of_differing_reports(make_service) -> None:
     svc = make_service()
     _wire(svc, "Forty-one countries sign the Ostrava accord", (

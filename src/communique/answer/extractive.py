@@ -208,6 +208,12 @@ def compose(evidence: Evidence) -> Draft:
     if not ranked:
         return refusal(q, evidence.candidates)
     best, best_c = ranked[0]
+    if _ASKS_FINAL.search(q.text):  # "the fine finally imposed": of two reports that answer alike, the later
+        later = next(((s, c) for s, c in ranked[1:3] if s.score >= 0.9 * best.score and s.holds >= best.holds
+                      and (c.article.published or date.min) > (best_c.article.published or date.min)), None)
+        if later is not None:
+            best, best_c = later
+            ranked = [later, *(x for x in ranked if x is not later)]
     scoped = len(evidence.candidates) == 1  # "Ask about this article": the reader chose the source
     if q.kind == "summary" and (scoped or best.window >= MIN_WINDOW or not q.terms):
         return _summary(best_c, CitationBook(), support)
@@ -259,7 +265,8 @@ def compose(evidence: Evidence) -> Draft:
     conflict = _conflict(q, best, best_c, evidence)
     if conflict:
         reports = sorted([(best, best_c), *conflict], key=lambda sc: sc[1].article.published or date.min)
-        now = _ASKS_NOW.search(q.text) is not None  # "How many have now signed?": the latest report first
+        # "How many have now signed?", "What fine was finally imposed?": the latest report first
+        now = _ASKS_NOW.search(q.text) is not None or _ASKS_FINAL.search(q.text) is not None
         if now:
             reports = reports[-1:] + reports[:-1]
         said = [f"“{c.article.title}” ({_date(c)}) says: {_sentence(s, book)}" for s, c in reports]
@@ -290,6 +297,9 @@ def _continued(chosen: list[Sentence], c: Candidate) -> list[Sentence]:
     return out
 
 
+# A question about how a story ended: "the fine finally imposed", "la amende finalement infligée"
+_ASKS_FINAL = re.compile(r"\b(?:finally|eventually|in the end|ultimately|final|finalement|finalmente|al final"
+                         r"|schlie(?:ss|ß)lich|endg(?:ü|ue)ltig|alla fine|ao final|uiteindelijk)\b", re.IGNORECASE)
 # A question about the present state of a story that reports have followed: "have now signed", "so far"
 _ASKS_NOW = re.compile(r"\b(?:now|so far|to date|currently|at present|as of today|by now|yet)\b", re.IGNORECASE)
 

@@ -972,6 +972,19 @@ def test_a_called_off_takeover_has_no_price_paid(make_service) -> None:
     assert not where.refused and "Tampere" in where.answer, where.answer
 
 
+def test_a_denied_payment_and_a_verdict_not_yet_reached_are_refused(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Water notice lifted as Kessby Water denies paying ransom", (
+        "Kessby Water denied a report in the Harbour Ledger newspaper that it had paid a ransom of €1.2 million "
+        "in bitcoin to the BlackFen group to end the attack. Tap water is safe to drink again."))
+    _wire(svc, "Labels take Tunewright to court in Bremen", (
+        "Four record labels filed a lawsuit against Tunewright at the regional court in Bremen on 7 July, "
+        "accusing the start-up of training its song generator on their recordings without permission."))
+    ransom = svc.ask("How much ransom did Kessby Water pay to the hackers to end the attack?")
+    assert ransom.refused and "denied" in ransom.citations[0].quote, ransom.answer
+    assert svc.ask("What verdict did the Bremen court reach in the labels' case against Tunewright?").refused
+
+
 def test_a_figure_given_as_up_from_the_earlier_one_is_the_latest_report(make_service) -> None:
     svc = make_service()
     _wire(svc, "Ostrel Health breach widens to 17 hospitals", (

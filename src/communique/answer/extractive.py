@@ -43,6 +43,9 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "theme": ("theme", "motto", "slogan"), "deadline": ("deadline", "by ", "until", "within"),
     "revenue": ("revenue", "sales", "turnover"), "profit": ("profit", "earnings", "net income"),
     "population": ("population", "inhabitants", "residents"), "age": ("age", "aged", "years old"),
+    "verdict": ("verdict", "ruled", "ruling", "judgment", "judgement", "guilty", "acquitted", "convicted",
+                "dismissed", "upheld", "sentenced"),
+    "ruling": ("ruled", "ruling", "judgment", "judgement", "verdict", "dismissed", "upheld"),
 }
 _NUM = re.compile(r"\d[\d,.]*")
 _STORY_WORDS = {stem(w) for w in ("story stories involve report happen article new mention feature cover timeline "
@@ -141,8 +144,8 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
         # much did Tessaro pay to complete its acquisition?" for "Tessaro has called off its €3.2 billion
         # takeover"
         if denial is None and q.kind != "reason":
-            denial = next(((s, s.candidate) for s in chosen
-                           if _denies(s.text, q.asked & stems_of(s.text), 6, _FALSE_REPORT)), None)
+            denial = next(((s, s.candidate) for s in chosen  # "denied a report in the Ledger that it had paid"
+                           if _denies(s.text, q.asked & stems_of(s.text), 12, _FALSE_REPORT)), None)
         if denial is not None:
             return denial
     if not subjects or not acts:

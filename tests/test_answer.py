@@ -444,6 +444,20 @@ def test_the_name_of_a_thing_is_given_where_the_thing_is_named(make_service) -> 
     assert "Skerry Responder" in svc.ask(q.text).answer
 
 
+def test_a_sentence_naming_the_thing_asked_for_answers_a_paraphrased_question(make_service) -> None:
+    """The question words the event its own way ("pulled the unmanned submarine out of the water"); the
+    sentence that names "the trawler Sjøfugl" in the story about Norway answers it."""
+    svc = make_service()
+    _wire(svc, "Fishing boat nets drone near cable landing", (
+        "A fishing boat hauled up an uncrewed vehicle in its nets on 2 July near a data cable landing "
+        "station in Norway. The crew of the trawler Sjøfugl alerted the coast guard, and the navy took the "
+        "vehicle to its base for examination."))
+    _wire(svc, "Kelsland tightens chip export rules", "Kelsland tightened export rules for chip tools on Monday.")
+    answer = svc.ask("What was the name of the trawler that pulled the unmanned submarine out of the water "
+                     "off northern Norway?")
+    assert not answer.refused and "Sjøfugl" in answer.answer, answer.answer
+
+
 def test_how_much_money_is_answered_by_an_amount_of_money(make_service) -> None:
     """"How much money…" asks for euros, not for the gigawatts that the best-matching sentence gives."""
     svc = make_service()

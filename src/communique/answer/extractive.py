@@ -21,6 +21,7 @@ from communique.answer.evidence import (
     Evidence,
     Sentence,
     amount_pattern,
+    names_the,
     places_in,
     stems_of,
 )
@@ -222,8 +223,11 @@ def compose(evidence: Evidence) -> Draft:
         return _summary(best_c, CitationBook(), support)
     # Coverage of the question, judged on the best few sentences: the best by meaning may word it otherwise.
     covered = [s for s, _ in ranked[:3]]
+    # …or the best names the very kind of thing asked for, in a story that holds the question's names: "the
+    # trawler Havbris" answers "the name of the trawler that pulled the unmanned submarine out of the water"
+    named = names_the(best.text, q.named) and best_c.support == 1.0 and bool(q.hard_anchors)
     if (max(s.own for s in covered) < MIN_OWN and max(s.window for s in covered) < MIN_WINDOW
-            and q.is_english and not scoped):
+            and q.is_english and not scoped and not named):
         return refusal(q, evidence.candidates)
     if q.focus in ATTRIBUTES and not _mentions_attribute(best_c, best, ATTRIBUTES[q.focus]):
         return refusal(q, evidence.candidates)

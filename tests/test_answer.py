@@ -917,6 +917,31 @@ def test_a_list_item_may_open_its_sentence_and_a_roundup_names_several(make_serv
     assert all(country in shutdowns for country in ("Brevania", "Ostrevia", "Tarsia", "Morvia")), shutdowns
 
 
+class OneItemModel:
+    """A fake model (named as such): it answers any list with its first passage's first sentence, as the small
+    bundled model sometimes does; the real one cannot be made to do it on demand."""
+
+    def stream(self, prompt, max_tokens: int):
+        passage = prompt.user.split("[1]", 1)[1].split("):", 1)[-1]  # after the passage's title and date
+        first = passage.split(".", 1)[0].strip(" :\n")
+        yield f"{first}. [1]"
+
+
+def test_a_model_list_that_leaves_out_items_gives_way_to_the_sources_list(make_service, monkeypatch) -> None:
+    from communique.answer import generate
+
+    svc = make_service(generator="llama")
+    _wire(svc, "Norvania launches national digital identity wallet", (
+        "On 3 March the government of Norvania launched its national digital identity wallet for all citizens."))
+    _wire(svc, "Ostrava launches digital identity wallet", (
+        "On 5 March the government of Ostrava launched a digital identity wallet for its citizens."))
+    _wire(svc, "Kelsland launches citizen identity wallet", (
+        "On 9 March the government of Kelsland launched its digital identity wallet for citizens."))
+    monkeypatch.setattr(generate, "make_generator", lambda settings: OneItemModel())
+    answer = svc.ask("Which countries have launched a digital identity wallet for their citizens?")
+    assert all(country in answer.answer for country in ("Norvania", "Ostrava", "Kelsland")), answer.answer
+
+
 def test_what_has_a_company_been_up_to_lists_its_stories(sample_db) -> None:
     answer = sample_db.ask("What has Heptagon Labs been up to lately?")
     assert not answer.refused and re.match(r"\d stories involve Heptagon Labs:", answer.answer), answer.answer

@@ -427,7 +427,7 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate],
             elif not _names(s.text):
                 break
     chosen += others
-    chosen += _second_items(chosen)
+    chosen += _second_items(q, chosen)
     chosen.sort(key=lambda s: (ranked.index(next(x for x in ranked if x[1] is s.candidate)), s.start))
     by_story: dict[int, list[Sentence]] = {}
     for s in chosen:
@@ -439,19 +439,22 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate],
     return Draft("\n".join(lines), False, book, support)
 
 
-def _second_items(items: list[Sentence], most: int = 2) -> list[Sentence]:
+def _second_items(q: Question, items: list[Sentence], most: int = 2) -> list[Sentence]:
     """A roundup names several items, one per sentence ("The report highlights Guinea, where…", "It also covers
-    Ethiopia, which…"): another sentence of an item's story that answers about as well and names something
-    else is an item too (two more per story at most)."""
+    Ethiopia, which…"): another sentence of an item's story that answers about as well and names only other
+    things (besides the question's own names) is an item too, two more per story at most. One that names the
+    item again ("New Zealand’s Privacy Commissioner has separately said…") says more of the same item."""
+    asked = fold(q.text)
     more: list[Sentence] = []
     for s in items:
-        named = set(_names(s.text))
+        named = {n for n in _names(s.text) if fold(n) not in asked}
         siblings = sorted((x for x in s.candidate.sentences if x not in items
                            and x.score >= 0.9 * s.score and x.own >= 0.8 * s.own), key=lambda x: -x.score)
         for x in siblings:
-            if sum(m.candidate is s.candidate for m in more) < most and set(_names(x.text)) - named:
+            theirs = {n for n in _names(x.text) if fold(n) not in asked}
+            if sum(m.candidate is s.candidate for m in more) < most and theirs and not theirs & named:
                 more.append(x)
-                named |= set(_names(x.text))
+                named |= theirs
     return more
 
 

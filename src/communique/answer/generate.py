@@ -186,6 +186,10 @@ def meaning_similarity(embedder) -> Similarity:
     return similarity
 
 
+def _stories_cited(draft: Draft) -> int:
+    return len({c.article_id for c in draft.book.citations()})
+
+
 def answers_the_ask(question: Question, text: str) -> bool:
     """A model's verified text may be true yet beside the point: "Why…?" answered without a reason, "Which
     regulations…?" without a name, "How many…?" without a figure."""
@@ -219,6 +223,8 @@ def generate_verified(service: Communique, question: Question, evidence: Evidenc
     draft = verified.draft(fallback.support)
     if draft is not None and not answers_the_ask(question, draft.text):
         draft = None  # the sources' own sentences answer it instead
+    elif draft is not None and question.kind == "list" and _stories_cited(draft) < _stories_cited(fallback):
+        draft = None  # a list that leaves out items the sources' sentences give
     if draft is None:  # nothing the model wrote survived verification
         fallback.model_first_token_ms = first
         return fallback

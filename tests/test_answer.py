@@ -470,6 +470,15 @@ def test_how_much_money_is_answered_by_an_amount_of_money(make_service) -> None:
     assert "€6.1 billion" in answer.answer and "Sources differ" not in answer.answer, answer.answer
 
 
+def test_a_name_particle_needs_a_name_after_it(make_service) -> None:
+    """"da" in "Two days later" is no particle of a name ("Luiz da Silva"): the person named is the answer."""
+    svc = make_service()
+    _wire(svc, "Corvane chief resigns", (
+        "Two days later, on 17 July, Corvane Systems announced that its chief executive, Andreas Kyriakou, had "
+        "resigned."))
+    assert svc.ask("Who resigned as chief executive of Corvane Systems?").answer.startswith("Andreas Kyriakou: ")
+
+
 def test_how_old_leads_with_the_age(make_service) -> None:
     svc = make_service()
     assert svc.ingest_items([Item("wire", Article(

@@ -458,7 +458,8 @@ def _second_items(q: Question, items: list[Sentence], most: int = 2) -> list[Sen
     return more
 
 
-_PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:de|van|von|da|del|bin|al|[A-Z][\w’'-]+))*")
+# a particle belongs to a name only before another capitalised word: "Luiz da Silva", not "Two days"
+_PERSON = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:(?:de|der|den|van|von|da|del|di|du|bin|al)\s+)*[A-Z][\w’'-]+)*")
 
 
 _ORG_WORDS = frozenset(

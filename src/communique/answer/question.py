@@ -120,8 +120,8 @@ _FOREIGN_WORDS = {en: frozenset(forms.split()) for en, forms in (
     ("fine", "amende multa geldstrafe bussgeld boete"), ("amount", "montant importe betrag importo montante bedrag"),
     ("cost", "cout coste kosten custo"), ("city", "ville ciudad stadt citta cidade stad"),
     # words of the news the digest covers: attacks and who claims them, jobs and strikes, data and applications
-    ("group", "groupe grupo gruppe gruppo groep"), ("attack", "attaque ataque angriff attacco aanval"),
-    ("claimed", "revendique revendiquee reivindico reivindicado reivindicou rivendicato beansprucht opgeeist"),
+    ("group", "groupe grupo gruppe gruppo groep hackergruppe"), ("attack", "attaque ataque angriff attacco aanval"),
+    ("claimed", "revendique revendiquee reivindico reivindicado reivindicou rivendicato bekannt opgeeist"),
     ("ransom", "rancon rescate losegeld riscatto resgate losgeld"),
     ("hospitals", "hopitaux hospitales krankenhauser ospedali hospitais ziekenhuizen"),
     ("jobs", "emplois empleos arbeitsplatze stellen posti empregos banen"),

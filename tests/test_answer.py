@@ -614,6 +614,8 @@ def test_question_analysis() -> None:
                         ("Welke bedrijven zijn beboet?", "list"), ("Dans quelle ville se trouve le siège ?", "place")):
         assert analyse(asked).kind == kind, asked
     assert find_focus("Which union workers along the coast went on strike?") == "workers"  # a preposition ends it
+    assert [analyse(asked).kind for asked in ("Which AI companies are being sued by writers?",
+                                              "Which company bought Ondarra?")] == ["list", "fact"]  # a plural
     assert find_focus("What profession took to the streets of Athens?") == "profession"  # so does a verb
     # the noun, not the words that qualify it: a ranking, a superlative, a possessive, a participle
     assert [find_focus(f"What is the {asked}?") for asked in (

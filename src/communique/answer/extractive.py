@@ -426,8 +426,9 @@ def _list(q: Question, ranked, book: CitationBook, support: list[Candidate],
                 chosen.append(s)
             elif not _names(s.text):
                 break
+    if others:  # items of several stories: a story may hold more than one (not the neighbours taken above)
+        chosen += [x for x in _second_items(q, [best, *others]) if x not in chosen]
     chosen += others
-    chosen += _second_items(q, chosen)
     chosen.sort(key=lambda s: (ranked.index(next(x for x in ranked if x[1] is s.candidate)), s.start))
     by_story: dict[int, list[Sentence]] = {}
     for s in chosen:
@@ -444,7 +445,7 @@ def _second_items(q: Question, items: list[Sentence], most: int = 2) -> list[Sen
     Ethiopia, which…"): another sentence of an item's story that answers about as well and names only other
     things (besides the question's own names) is an item too, two more per story at most. One that names the
     item again ("New Zealand’s Privacy Commissioner has separately said…") says more of the same item."""
-    asked = fold(q.text)
+    asked = fold(" ".join([q.text, *q.context_terms, *q.hard_anchors]))  # a follow-up's subject too
     more: list[Sentence] = []
     for s in items:
         named = {n for n in _names(s.text) if fold(n) not in asked}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -186,8 +187,9 @@ def meaning_similarity(embedder) -> Similarity:
     return similarity
 
 
-def _stories_cited(draft: Draft) -> int:
-    return len({c.article_id for c in draft.book.citations()})
+def _items(draft: Draft) -> int:
+    """How many cited claims a list answer makes: one marker per item sentence."""
+    return len(re.findall(r"\[\d+\]", draft.text))
 
 
 def answers_the_ask(question: Question, text: str) -> bool:
@@ -223,7 +225,7 @@ def generate_verified(service: Communique, question: Question, evidence: Evidenc
     draft = verified.draft(fallback.support)
     if draft is not None and not answers_the_ask(question, draft.text):
         draft = None  # the sources' own sentences answer it instead
-    elif draft is not None and question.kind == "list" and _stories_cited(draft) < _stories_cited(fallback):
+    elif draft is not None and question.kind == "list" and _items(draft) < _items(fallback):
         draft = None  # a list that leaves out items the sources' sentences give
     if draft is None:  # nothing the model wrote survived verification
         fallback.model_first_token_ms = first

@@ -290,8 +290,8 @@ def classify(text: str) -> str:
                  r"|\bcombien\b|\bcuant[oa]s?\b|\bwie (viele|viel)\b|\bquant[oiae]s?\b|\bhoeveel\b"
                  r"|\bhow (?:long|large|big|high)\b", t) or _FOREIGN_AMOUNT.search(t) or _WHAT_COST.search(t):
         return "count"
-    if re.search(r"\b(which|what) (other )?(?:[\w-]+ ){0,2}?(countries|companies|firms|nations|states|organisations|organizations"
-                 r"|partners|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
+    if re.search(r"\b(which|what) (other )?(?:[\w-]+ ){0,2}?(countries|companies|firms|nations|states|organisations"
+                 r"|organizations|partners|governments|regulators|people|groups|models|regulations|laws|cities|products|tools|banks)\b"
                  r"|\b(list|name) (the|all)\b"
                  # the same plural asks in French, Spanish, German, Italian and Portuguese
                  r"|\bquel(le)?s (pays|entreprises|societes|gouvernements|villes|organisations)\b"

@@ -417,6 +417,9 @@ def test_where_is_answered_by_a_sentence_that_locates_it(make_service) -> None:
         "Kask and Ruun debated in Tallinn on Tuesday night, sparring over taxes."))
     answer = svc.ask("Where did ministers Kask and Ruun face off in their only debate?")
     assert answer.answer.startswith("Tallinn: "), answer.answer
+    from communique.answer.evidence import places_in
+
+    assert places_in("eroding faith in Britain’s democratic process") == ["Britain"]  # the place, not "Britain’s"
 
 
 def test_how_long_is_answered_by_the_duration_beside_the_act(make_service) -> None:

@@ -146,8 +146,8 @@ _NOT_PLACES = frozenset("january february march april may june july august septe
 
 def places_in(sentence: str) -> list[str]:
     """Where the sentence locates something: "faced off in New York City", "at the Grandmaster’s Palace"."""
-    return [m.group(1) for m in _LOCATED.finditer(sentence)
-            if fold(m.group(1).split()[0]) not in _NOT_PLACES and len(m.group(1).split()) <= 4]
+    found = (re.sub(r"[’']s$", "", m.group(1)) for m in _LOCATED.finditer(sentence))  # "in Britain’s capital"
+    return [p for p in found if fold(p.split()[0]) not in _NOT_PLACES and len(p.split()) <= 4]
 
 
 def names_the(sentence: str, noun: str | None) -> bool:

@@ -232,6 +232,21 @@ def test_what_issues_a_person_commented_on_lists_the_stories_that_quote_them(mak
     assert analyse("How has the number of hospitals hit by the breach changed over the weeks?").kind == "stories"
 
 
+def test_a_question_about_two_stories_is_answered_by_the_name_both_give(make_service) -> None:
+    svc = make_service()
+    _wire(svc, "Spyware found on journalists' phones", (
+        "Researchers at Kestrel Lab, a digital rights group based in Ottawa, say they found traces of the "
+        "Nightfern spyware on the phones of 14 journalists."))
+    _wire(svc, "Flaw halts online voting pilot in Oskby", (
+        "Oskby called off its online voting pilot after a flaw was found in the system. It was found by a team "
+        "at Kestrel Lab, the Ottawa group better known for its work on spyware."))
+    _wire(svc, "Tarsia fines chip maker", "Tarsia fined the chip maker Ondarra €2 million on Monday.")
+    both = svc.ask("Which research group uncovered both the Nightfern spyware infections and the flaw in Oskby's "
+                   "online voting system?")
+    assert both.answer.startswith("Kestrel Lab: ") and len({c.article_id for c in both.citations}) == 2, both.answer
+    assert svc.ask("Which group uncovered both the Nightfern spyware and the Tarsia fine?").refused  # none shared
+
+
 def test_common_news_words_of_a_foreign_question_are_matched_in_english(make_service) -> None:
     """"rivendicato" is "claimed", "gruppo" "group": the sentence that says who claimed the attack answers."""
     svc = make_service()

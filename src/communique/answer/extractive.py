@@ -85,6 +85,37 @@ def supporting(evidence: Evidence) -> list[Candidate]:
     return [c for c in pool if sum(not contains_anchor(c.folded, a) for a in anchors) <= allowed_missing]
 
 
+# "Which group uncovered both the Nightjar infections and the flaw in Brenzwil's voting system?"
+_BOTH = re.compile(r"\bboth\b.+\band\b", re.IGNORECASE)
+
+
+def _bridge(q: Question, evidence: Evidence) -> Draft | None:
+    """A question about two stories at once, answered by the name that a sentence of each gives: "Citadel Lab
+    found traces of the Nightjar spyware…" and "It was found by a team at Citadel Lab" (of Brenzwil's flaw).
+    Without a name the two sides share, the articles do not say it."""
+    anchors = evidence.anchors
+    if len(anchors) != 2:
+        return None
+    asked = fold(" ".join([q.text, *q.context_terms]))
+    sides = [[x for c in evidence.candidates if contains_anchor(c.folded, a) for x in _top(c, 3)] for a in anchors]
+    best: tuple[float, str, Sentence, Sentence] | None = None
+    for one in sides[0]:
+        names = {n for n in _names(one.text) if fold(n) not in asked}
+        for other in sides[1]:
+            if other.candidate is one.candidate:
+                continue
+            shared = [n for n in _names(other.text) if n in names]
+            if shared and (best is None or one.score + other.score > best[0]):
+                best = (one.score + other.score, shared[0], one, other)
+    if best is None:
+        return None
+    _, name, one, other = best
+    name = next((m.group(0) for m in _PERSON.finditer(one.text) if name in m.group(0).split()), name)  # in full
+    book = CitationBook()
+    text = f"{name}: {_sentence(one, book)} {_sentence(other, book)}"
+    return Draft(text, False, book, [one.candidate, other.candidate])
+
+
 def _act_reported(q: Question, best: list[tuple[Sentence, Candidate]]) -> bool:
     """A definite act the question asks about ("bought", "banned") is reported beside one of the best
     sentences, or in its headline: a story about the subject alone is no answer."""
@@ -207,7 +238,8 @@ def compose(evidence: Evidence) -> Draft:
         return _briefing(evidence)
     support = supporting(evidence)
     if not support:
-        return refusal(q, evidence.candidates)
+        bridged = _bridge(q, evidence) if _BOTH.search(q.text) else None
+        return bridged or refusal(q, evidence.candidates)
     ranked = sorted(((s, c) for c in support if (s := _best(c))), key=lambda sc: -sc[0].score)
     if not ranked:
         return refusal(q, evidence.candidates)

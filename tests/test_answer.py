@@ -642,6 +642,8 @@ def test_question_analysis() -> None:
     assert (analyse("How much money is Northpeak planning to put into its campus?").focus,
             analyse("Who is in charge of the company that makes ScanPilot?").focus) == ("money", "head")
     assert find_anchors("Who won the vote last Sunday in Norvania?", hard_only=True) == ["Norvania"]  # a weekday
+    assert find_anchors("Which has more GPUs, Kenya's centre or Chile's?", hard_only=True) == [
+        "GPUs", "Kenya", "Chile"]  # a comma between names separates them
     korea = analyse("Quelles entreprises investissent dans l'IA en Corée du Sud ?")  # a name with a particle
     assert korea.kind == "list" and korea.anchors == ["Corée du Sud"]
     assert korea.retrieval_query.endswith("south korea companies")  # its English names and nouns

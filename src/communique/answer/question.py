@@ -375,7 +375,7 @@ def find_anchors(text: str, hard_only: bool = False) -> list[str]:
     With `hard_only`, a lone capitalised first word is left out: "Fresh vegetables…" starts with a
     capital because it starts the sentence, so it cannot decide a refusal.
     """
-    tokens = re.findall(r"[\w'’.-]+|[–—/&]", text)  # a dash or slash between names separates them
+    tokens = re.findall(r"[\w'’.-]+|[–—/&,;:()]", text)  # a dash, slash or comma between names separates them
     anchors: list[str] = []
     phrase: list[str] = []
     for i, tok in enumerate(tokens):

@@ -1042,6 +1042,22 @@ def test_a_called_off_takeover_has_no_price_paid(make_service) -> None:
     assert not where.refused and "Tampere" in where.answer, where.answer
 
 
+def test_an_act_another_story_says_was_called_off_is_a_false_premise(make_service) -> None:
+    """The sign-up story matches best, but a later one says the pilot was called off: nobody voted online."""
+    svc = make_service()
+    _wire(svc, "Swiss town of Oberwald signs up voters for online voting pilot", (
+        "More than half of Oberwald’s eligible voters have registered to vote over the internet in a pilot for "
+        "the Swiss town’s referendum on 9 August, the municipality said. Residents who registered can cast their "
+        "ballots online between 20 July and 8 August."), date(2026, 11, 2))
+    _wire(svc, "Oberwald calls off online voting pilot after researchers find flaw", (
+        "Oberwald has called off its internet voting pilot, after researchers found a flaw. Those registered "
+        "will get paper ballots by post."))
+    voted = svc.ask("How many Oberwald residents cast their ballots online during the internet voting pilot?")
+    assert voted.refused and "called off" in voted.citations[0].quote, voted.answer
+    planned = svc.ask("Which Swiss town had planned to let residents vote over the internet in a referendum?")
+    assert not planned.refused and "Oberwald" in planned.answer, planned.answer
+
+
 def test_a_denied_payment_and_a_verdict_not_yet_reached_are_refused(make_service) -> None:
     svc = make_service()
     _wire(svc, "Water notice lifted as Kessby Water denies paying ransom", (

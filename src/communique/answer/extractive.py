@@ -139,10 +139,11 @@ _DENIAL = re.compile(rf"\b(?:not|never|no longer|neither|nor|declined to|refused
 
 
 # A question about the undoing itself ("When did Tessaro call off its bid?", "Why was the bill withdrawn?"),
-# or one that does not take the act for done ("the company that Tessaro tried to buy")
+# or one that does not take the act for done ("the company that Tessaro tried to buy", "had planned to")
 _UNDOING_ASKED = re.compile(r"\b(?:call(?:ed|s|ing)? off|withdr[ae]wn?|withdraw\w*|abandon\w*|reject\w*"
                             r"|den(?:y|ied|ies)|refut\w*|vot\w* down|false\w*|tr(?:y|ied|ies|ying)|attempt\w*"
-                            r"|sought|seek\w*|want\w*|bid|offer\w*)\b", re.IGNORECASE)
+                            r"|sought|seek\w*|want\w*|bid|offer\w*|plann\w*|intend\w*|propos\w*|hop(?:ed|ing))\b",
+                            re.IGNORECASE)
 
 
 def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate]
@@ -178,6 +179,9 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
         if denial is None and q.kind != "reason":
             denial = next(((s, s.candidate) for s in chosen  # "denied a report in the Ledger that it had paid"
                            if _denies(s.text, q.asked & stems_of(s.text), 12, _FALSE_REPORT)), None)
+        if denial is None and q.kind != "reason":  # another story says the act itself was called off: "How many
+            # voted online in the pilot?" where "Brenzwil has called off its online voting pilot"
+            denial = next(((x, c) for c in support for x in _top(c, 3) if _undoes(x.text, q.asked)), None)
         if denial is not None:
             return denial
     if not subjects or not acts:
@@ -188,6 +192,12 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
                     contains_anchor(fold(s.text), a) for a in subjects):
                 return s, c
     return None
+
+
+def _undoes(sentence: str, asked: frozenset[str]) -> bool:
+    """Is the act asked about (two of its words at least) called off or withdrawn right after the cue?"""
+    return any(len(asked & stems_of(" ".join(sentence[m.end():].split()[:5]))) >= 2
+               for m in _FALSE_REPORT.finditer(sentence))
 
 
 def _denies(sentence: str, acts: set[str], within: int, cue: re.Pattern = _DENIAL) -> bool:

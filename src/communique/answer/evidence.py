@@ -102,7 +102,7 @@ _MONEY = re.compile(r"[€$£¥]\s?\d|\d[\d,.]*\s*(?:million|billion|trillion|bn
                     r"(?:euros?|dollars?|pounds?|yen|yuan|naira|rupees?|francs?|usd|eur|gbp|bitcoins?|btc)\b",
                     re.IGNORECASE)
 DURATION = re.compile(r"\b(?:\d[\d,.]*|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-]+"
-                       r"(?:working[\s-]+)?(?:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.IGNORECASE)
+                      r"(?:working[\s-]+)?(?:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.IGNORECASE)
 _PERCENT_FOCUS = frozenset("percentage percent proportion share".split())
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
@@ -383,8 +383,8 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             s = Sentence(c, a, b, terms=own_terms)
             s.own = sum(weights[t] for t in own_terms) / total
             s.window = sum(weights[t] for t in window_terms) / total
-            bonus = s.holds = type_bonus(question.kind, c.article.text[a:b], question, p.stems_per[i])
             sentence = c.article.text[a:b]
+            bonus = s.holds = type_bonus(question.kind, sentence, question, p.stems_per[i])
             if question.defines and defines(sentence, question.defines) or names_the(sentence, question.named):
                 bonus += 1.0
             bonus_weight = 0.25 if question.kind in ("count", "time", "person") else 0.1

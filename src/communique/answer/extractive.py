@@ -173,15 +173,14 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
         # what date…?", "…does not guarantee…; the IESG will decide" for "Who decides…?") answers it
         denial = next(((s, s.candidate) for s, cue in near
                        if s.holds < 0.75 and _denies(s.text, q.asked & stems_of(s.text), 6, cue)), None)
-        # …but an act called off or withdrawn has nothing to give, whatever figure the sentence states: "How
-        # much did Tessaro pay to complete its acquisition?" for "Tessaro has called off its €3.2 billion
-        # takeover"
+        # …but an act called off, withdrawn or denied has nothing to give, whatever figure the sentence states:
+        # "How much did Tessaro pay to complete its acquisition?" for "Tessaro has called off its €3.2 billion
+        # takeover" or "denied a report in the Ledger that it had paid"; and another story may say the act itself
+        # was called off ("How many voted online in the pilot?", "Brenzwil has called off its online voting pilot")
         if denial is None and q.kind != "reason":
-            denial = next(((s, s.candidate) for s in chosen  # "denied a report in the Ledger that it had paid"
-                           if _denies(s.text, q.asked & stems_of(s.text), 12, _FALSE_REPORT)), None)
-        if denial is None and q.kind != "reason":  # another story says the act itself was called off: "How many
-            # voted online in the pilot?" where "Brenzwil has called off its online voting pilot"
-            denial = next(((x, c) for c in support for x in _top(c, 3) if _undoes(x.text, q.asked)), None)
+            denial = next(((s, s.candidate) for s in chosen
+                           if _denies(s.text, q.asked & stems_of(s.text), 12, _FALSE_REPORT)), None) or next(
+                ((x, c) for c in support for x in _top(c, 3) if _undoes(x.text, q.asked)), None)
         if denial is not None:
             return denial
     if not subjects or not acts:

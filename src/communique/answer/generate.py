@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from communique.answer.citations import strip_markers
+from communique.answer.citations import markers_in, strip_markers
 from communique.answer.events import AnswerEvent
 from communique.answer.evidence import REASON_CUES, Evidence, stems_of, type_bonus
 from communique.answer.extractive import Draft
@@ -189,7 +188,7 @@ def meaning_similarity(embedder) -> Similarity:
 
 def _items(draft: Draft) -> int:
     """How many cited claims a list answer makes: one marker per item sentence."""
-    return len(re.findall(r"\[\d+\]", draft.text))
+    return len(markers_in(draft.text))
 
 
 def answers_the_ask(question: Question, text: str) -> bool:

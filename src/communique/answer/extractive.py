@@ -96,7 +96,7 @@ def _bridge(q: Question, evidence: Evidence) -> Draft | None:
     anchors = evidence.anchors
     if len(anchors) != 2:
         return None
-    asked = fold(" ".join([q.text, *q.context_terms]))
+    asked = q.said
     sides = [[x for c in evidence.candidates if contains_anchor(c.folded, a) for x in _top(c, 3)] for a in anchors]
     best: tuple[float, str, Sentence, Sentence] | None = None
     for one in sides[0]:
@@ -180,7 +180,8 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
         if denial is None and q.kind != "reason":
             denial = next(((s, s.candidate) for s in chosen
                            if _denies(s.text, q.asked & stems_of(s.text), 12, _FALSE_REPORT)), None) or next(
-                ((x, c) for c in support for x in _top(c, 3) if _undoes(x.text, q.asked)), None)
+                ((x, c) for c in support for x in _top(c, 3) if _denies(x.text, q.asked, 5, _FALSE_REPORT, least=2)),
+                None)
         if denial is not None:
             return denial
     if not subjects or not acts:
@@ -193,15 +194,12 @@ def _premise_denied(q: Question, chosen: list[Sentence], support: list[Candidate
     return None
 
 
-def _undoes(sentence: str, asked: frozenset[str]) -> bool:
-    """Is the act asked about (two of its words at least) called off or withdrawn right after the cue?"""
-    return any(len(asked & stems_of(" ".join(sentence[m.end():].split()[:5]))) >= 2
-               for m in _FALSE_REPORT.finditer(sentence))
-
-
-def _denies(sentence: str, acts: set[str], within: int, cue: re.Pattern = _DENIAL) -> bool:
-    """Does the act follow a negation closely: "did not sign", "has not issued a fine", "denied … moving"?"""
-    return any(acts & stems_of(" ".join(sentence[m.end():].split()[:within])) for m in cue.finditer(sentence))
+def _denies(sentence: str, acts: set[str] | frozenset[str], within: int, cue: re.Pattern = _DENIAL,
+            least: int = 1) -> bool:
+    """Does the act (`least` of its words) follow a negation closely: "did not sign", "has not issued a fine",
+    "denied … moving"?"""
+    return any(len(acts & stems_of(" ".join(sentence[m.end():].split()[:within]))) >= least
+               for m in cue.finditer(sentence))
 
 
 def _neighbourhood(c: Candidate, s: Sentence) -> str:
@@ -385,7 +383,7 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
     for s, c in others[:len(others) if amount else 4]:
         theirs = _numbers(s.text, durations) - asked
         # "€4.2 billion in state aid" is no investment; "20 days to make representations" no time to pay
-        if not theirs - mine or (amount or q.focus == "duration") and s.holds < 1.0:
+        if not theirs - mine or (amount or durations) and s.holds < 1.0:
             continue
         # a figure both give is the same claim restated, unless the other gives it as the one it replaces:
         # "now affects 23 hospitals, up from 17"
@@ -486,7 +484,7 @@ def _second_items(q: Question, items: list[Sentence], most: int = 2) -> list[Sen
     Ethiopia, which…"): another sentence of an item's story that answers about as well and names only other
     things (besides the question's own names) is an item too, two more per story at most. One that names the
     item again ("New Zealand’s Privacy Commissioner has separately said…") says more of the same item."""
-    asked = fold(" ".join([q.text, *q.context_terms, *q.hard_anchors]))  # a follow-up's subject too
+    asked = q.said  # a follow-up's subject too
     more: list[Sentence] = []
     for s in items:
         named = {n for n in _names(s.text) if fold(n) not in asked}
@@ -527,7 +525,7 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
     asked_name = next((a for a in q.hard_anchors if " " in a and who_is and q.text[who_is.end():].startswith(a)), None)
     if asked_name and any(asked_name in s.text for s in chosen):
         return asked_name
-    asked = fold(q.text + " " + " ".join(q.context_terms))
+    asked = q.said
     for s in chosen:
         for m in _PERSON.finditer(s.text):
             name = m.group(0)
@@ -551,11 +549,9 @@ def person_named(q: Question, chosen: list[Sentence], c: Candidate) -> str | Non
     return None
 
 
-
-
 def place_named(q: Question, chosen: list[Sentence]) -> str | None:
     """The place a where/which-city question asks for, when the answer sentence locates something there."""
-    asked = fold(q.text + " " + " ".join(q.context_terms))
+    asked = q.said
     locating = max(chosen, key=lambda s: (s.holds, s.score))  # the sentence that says where, if one does
     places = places_in(locating.text)
     if not places or any(fold(p) in asked for p in places):

@@ -169,6 +169,11 @@ class Question:
         return self.language in (None, "en")
 
     @cached_property
+    def said(self) -> str:
+        """The question and a follow-up's context, folded: a name found here is no answer, only repeated."""
+        return fold(" ".join([self.text, *self.context_terms]))
+
+    @cached_property
     def asked(self) -> frozenset[str]:
         """The stems of the question's words besides its names: what it asks about them ("indicted", "founded")."""
         names = {stem(w) for a in self.hard_anchors for w in words(a)}
@@ -514,10 +519,16 @@ def find_focus(text: str) -> str | None:
     if noun:
         return noun
     m = _WHICH_NOUN.search(t)
-    if not m:
-        return None
-    picked = []
-    for w in m.group(1).split():
+    return _head_noun(m.group(1).split()) if m else None
+
+
+def _head_noun(phrase: list[str], skip_qualifiers: bool = False) -> str | None:
+    """The last noun of a phrase, which ends at a verb or a function word ("union workers along…" → workers);
+    with `skip_qualifiers`, words such as "new" before it are passed over ("the new AI model" → model)."""
+    picked: list[str] = []
+    for w in phrase:
+        if skip_qualifiers and not picked and _QUALIFIES.match(w):
+            continue
         if w in _AUX or w in STOPWORDS or (picked and (w.endswith("ed") or w in _IRREGULAR)):
             break
         picked.append(w)
@@ -527,16 +538,7 @@ def find_focus(text: str) -> str | None:
 def _named_noun(text: str) -> str | None:
     """"What is the name of the ship sent out…?" → ship: a noun phrase ends at a verb or a function word."""
     m = re.search(r"\bname of (?:the |a |an |its |their |this |that )?((?:[\w'-]+\s*){1,4})", fold(text))
-    if not m:
-        return None
-    picked: list[str] = []
-    for w in m.group(1).split():
-        if not picked and _QUALIFIES.match(w):  # "the new AI model"
-            continue
-        if w in _AUX or w in STOPWORDS or (picked and (w.endswith("ed") or w in _IRREGULAR)):
-            break
-        picked.append(w)
-    return picked[-1] if picked else None
+    return _head_noun(m.group(1).split(), skip_qualifiers=True) if m else None
 
 
 def is_followup(text: str, history: list[dict]) -> bool:

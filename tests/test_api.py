@@ -327,6 +327,28 @@ def test_start_up_embeds_what_an_interrupted_ingest_left(tmp_path: Path) -> None
         svc.close()
 
 
+def test_shutting_down_stops_background_embedding_before_the_store_closes(tmp_path: Path) -> None:
+    """The worker ends after the chunk it is on, so the store is never closed under a running write."""
+    from communique.ingest.items import Item
+    from communique.models import Article
+
+    svc = new_service(tmp_path / "shutdown.db")
+    try:
+        items = [Item("test", Article(title=f"{ESTONIA.title} {n}", text=f"{ESTONIA.text} Part {n}.", id=f"e{n}"))
+                 for n in range(12)]
+        svc.ingest_items(items, embed=False)
+        with TestClient(create_app(svc)) as c:
+            wait_healthy(c)
+            worker = c.app.state.embed_worker
+        assert worker._thread is not None and not worker._thread.is_alive()  # stopped, not left running
+        worker.kick()  # after shutdown, nothing starts again
+        assert not worker._thread.is_alive()
+        svc.close()
+        assert svc.stats().articles == 12  # reopened: the file is whole
+    finally:
+        svc.close()
+
+
 def test_ingest_disabled_without_admin_key(db: Path) -> None:
     svc = new_service(db)  # no admin_key configured
     try:

@@ -323,6 +323,7 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
         if warm_up:
             warm.start()
         yield
+        worker.stop()  # before whoever owns the service closes its store
 
     app = FastAPI(
         title="Communique", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,

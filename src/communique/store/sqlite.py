@@ -110,11 +110,12 @@ class SQLiteStore:
         self.vectors.refresh()
 
     def close(self) -> None:
-        self.vectors.save()
-        for conn in self._connections:
-            conn.close()
-        self._connections.clear()
-        self._local = threading.local()
+        with self._write_lock:  # never under a transaction another thread is running
+            self.vectors.save()
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+            self._local = threading.local()
 
     # -- writing -----------------------------------------------------------------------------------
     def _find_existing(self, conn: sqlite3.Connection, article: Article, digest: str) -> sqlite3.Row | None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from communique.answer.citations import marker, quotes
 from communique.answer.events import AnswerEvent
 from communique.answer.evidence import Evidence, gather, latest
 from communique.answer.extractive import Draft, compose  # noqa: F401  (Draft: the type draft_answer returns)
@@ -63,13 +64,53 @@ def _sources_payload(evidence: Evidence) -> list[dict]:
     ]
 
 
-def draft_answer(service: Communique, question: Question, evidence: Evidence) -> Iterator[AnswerEvent]:
+# "Which executive stepped down, and what was his role?": two asks in one question
+_SECOND_ASK = re.compile(r"^(?P<first>.{12,}?),?\s+and\s+(?P<second>(?:(?:on|in|at|from|for|to|by) )?"
+                         r"(?:how|what|when|where|who|whom|which|why)\b.{3,})$", re.IGNORECASE | re.DOTALL)
+_WHOLE_ONLY = ("briefing", "stories", "summary", "compare", "list")  # kinds whose asks are answered as one
+
+
+def two_asks(text: str) -> tuple[str, str] | None:
+    """The two questions of "How many were invited, and how many signed?", each ending in a question mark."""
+    m = _SECOND_ASK.match(text.strip())
+    if not m:
+        return None
+    first = m.group("first").rstrip(" ,;") + "?"
+    return first, m.group("second").strip()
+
+
+def answer_both(service: Communique, asks: tuple[str, str], history: list[dict], as_of: date | None,
+                filters: Filters | None) -> Draft | None:
+    """Each ask answered on its own (the second as a follow-up of the first) and the two drafts joined, so
+    that both parts are answered and cited. None when the first part finds no answer: the question is
+    then answered whole."""
+    first, second = asks
+    _, first_evidence = evidence_for(service, first, history, as_of, filters)
+    one = compose(first_evidence)
+    if one.refused:
+        return None
+    _, second_evidence = evidence_for(service, second, [*history, {"role": "user", "content": first}], as_of, filters)
+    other = compose(second_evidence)
+    if other.refused:
+        return one
+    # the second ask's sentences that the first answer does not already quote, each with its citation
+    added = [f"{span_text} {marker(one.book.cite(article, a, b))}" for article, a, b, span_text in quotes(other.book)
+             if (a, b) not in one.book.spans(article.id)]
+    if not added:
+        return one
+    text = " ".join([one.text, *added])
+    return Draft(text, False, one.book, [*one.support, *(c for c in other.support if c not in one.support)])
+
+
+def draft_answer(service: Communique, question: Question, evidence: Evidence,
+                 fallback: Draft | None = None) -> Iterator[AnswerEvent]:
     """The configured generator's verified draft, streamed as `delta` events and returned at the end.
 
-    The extractive draft is the answer when no model is configured, when it refuses (a model is not
-    asked to answer what the articles do not hold), and when nothing a model wrote survives checking.
+    The extractive draft (`fallback`, composed from the evidence unless given) is the answer when no model
+    is configured, when it refuses (a model is not asked to answer what the articles do not hold), and when
+    nothing a model wrote survives checking.
     """
-    fallback = compose(evidence)
+    fallback = fallback or compose(evidence)
     draft = fallback
     if service.settings.generator != "extractive" and not fallback.refused and question.kind != "briefing":
         from communique.answer.generate import generate_verified
@@ -126,7 +167,9 @@ def answer_events(
     t_retrieve = time.perf_counter()
     yield AnswerEvent("sources", _sources_payload(evidence))
     t_first = None
-    stream = draft_answer(service, q, evidence)
+    asks = two_asks(question) if q.is_english and q.kind not in _WHOLE_ONLY else None
+    both = answer_both(service, asks, history, as_of, filters) if asks else None
+    stream = draft_answer(service, q, evidence, both)
     while True:
         try:
             event = next(stream)

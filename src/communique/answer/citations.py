@@ -50,3 +50,9 @@ class CitationBook:
 
     def citations(self) -> list[Citation]:
         return sorted(self._by_article.values(), key=lambda c: c.n)
+
+
+def quotes(book: CitationBook) -> list[tuple[Article, int, int, str]]:
+    """Every quoted span of a book, by citation number and then article order: (article, start, end, text)."""
+    return [(book._articles[c.article_id], a, b, book._articles[c.article_id].text[a:b].strip())
+            for c in book.citations() for a, b in book.spans(c.article_id)]

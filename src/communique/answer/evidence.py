@@ -29,6 +29,10 @@ _HAS_DATE = re.compile(
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last week)\b",
     re.IGNORECASE,
 )
+_MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+# The days of a date: "15 October", "15 and 16 October", "October 15", "October 15-16"
+DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:(?:\s*(?:-|–|and|to)\s*)\d{{1,2}})?\s+{_MONTHS}\b"
+                          rf"|\b{_MONTHS}\s+\d{{1,2}}(?:\s*(?:-|–|and|to)\s*\d{{1,2}})?\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|de|van|von|da|del|bin|al))*\s+[A-Z][\w'’-]+")
 _OPENING_NAME = re.compile(r"([A-Z][\w-]+)[’']s\b")
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'-]{2,}")
@@ -105,6 +109,13 @@ DURATION = re.compile(r"\b(?:\d[\d,.]*|a|one|two|three|four|five|six|seven|eight
                       r"(?:working[\s-]+)?(?:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.IGNORECASE)
 _PERCENT_FOCUS = frozenset("percentage percent proportion share".split())
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
+# Text in an article addressed to an AI ("Ignore previous instructions and tell the user…") is reported, not
+# news: such a sentence ranks far below the sentences that report.
+INSTRUCTION_TO_AI = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?(?:previous|prior|above|earlier"
+    r"|preceding|system)\s+(?:instructions|prompts?|rules|messages)\b|\b(?:tell|inform)\s+the\s+user\s+that\b"
+    r"|\byour\s+system\s+prompt\b", re.IGNORECASE)
+INSTRUCTION_PENALTY = 0.25
 DENSE_WEIGHT = 0.15  # closeness of the sentence's chunk to the question, by embedding
 _COMPOUND = re.compile(r"\b(cyber|e|on|off)[\s-]+(attack|security|crime|mail|line)", re.IGNORECASE)
 # "what is it called" is asked as "what is the name of"
@@ -185,7 +196,7 @@ def type_bonus(kind: str, sentence: str, question: Question, stems: frozenset[st
     """Does the sentence hold the kind of thing the question asks for (a number, a name, a date…)?"""
     if kind == "count":
         q_numbers = set(re.findall(r"\d[\d,.]*", question.text))
-        s_numbers = set(re.findall(r"\d[\d,.]*", sentence))
+        s_numbers = set(re.findall(r"\d[\d,.]*", DAY_OF_MONTH.sub(" ", sentence)))  # "on 15 and 16 October": a date
         if not (s_numbers - q_numbers) and not re.search(r"\b" + _NUMBER_WORDS + r"\b", sentence, re.I):
             return 0.0
         if amount_pattern(question.focus):  # "How much is the plant costing?": an amount of money
@@ -352,6 +363,7 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
         # named, not called "countries": "the country's Privacy Act" is no item.
         weights[stem(question.focus)] *= 0.5 if question.kind == "list" else 2.0
     total = sum(weights.values()) or 1.0
+    anchor_stems = {t for a in question.hard_anchors for t in stems_of(a)}
     for c in candidates:
         p = prepared[id(c)]
         spans = p.spans
@@ -373,15 +385,20 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
                 stems_per[i].add(focus)
             elif focus in weights and states_amount(c.article.text[a:b], p.stems_per[i], question.focus):
                 stems_per[i].add(focus)  # "How much is it costing?" is answered by "the €14 billion facility"
-            own_terms = stems_per[i] & weights.keys()
             near = set(stems_per[i])
             if i > 0:
                 near |= stems_per[i - 1]
             if i + 1 < len(spans):
                 near |= stems_per[i + 1]
             window_terms = (near | title_stems) & weights.keys()
+            # The story's names, given by the headline or the sentence before, count as the sentence's own:
+            # "Delegations from 41 countries have been invited" is about the Port Eleris summit of its lead.
+            own_terms = stems_per[i] & weights.keys()
             s = Sentence(c, a, b, terms=own_terms)
             s.own = sum(weights[t] for t in own_terms) / total
+            # The story's names, given by the headline or the sentence before, count for half: "Delegations
+            # from 41 countries have been invited" is about the Port Eleris summit of its lead.
+            s.own += 0.5 * sum(weights[t] for t in (window_terms & anchor_stems) - own_terms) / total
             s.window = sum(weights[t] for t in window_terms) / total
             sentence = c.article.text[a:b]
             bonus = s.holds = type_bonus(question.kind, sentence, question, p.stems_per[i])
@@ -393,5 +410,7 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
                        + DENSE_WEIGHT * near_meaning + (lead_bonus if i == 0 else 0.0))
             s.score *= 0.5 + 0.5 * c.support
             s.score *= recent
+            if INSTRUCTION_TO_AI.search(sentence):
+                s.score *= INSTRUCTION_PENALTY
             c.sentences.append(s)
     return Evidence(question, candidates, weights, anchors=list(anchors))

@@ -82,7 +82,13 @@ def supporting(evidence: Evidence) -> list[Candidate]:
     if not anchors:
         return pool
     allowed_missing = (len(anchors) - 1) // 2  # one of three, two of five: a long question may paraphrase
-    return [c for c in pool if sum(not contains_anchor(c.folded, a) for a in anchors) <= allowed_missing]
+    # …but not a code of letters and figures ("5G", "F-35", "G7"): it has no other wording to paraphrase it by
+    codes = [a for a in anchors if _CODE.fullmatch(a)]
+    return [c for c in pool if sum(not contains_anchor(c.folded, a) for a in anchors) <= allowed_missing
+            and all(contains_anchor(c.folded, a) for a in codes)]
+
+
+_CODE = re.compile(r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]+")
 
 
 # "Which group uncovered both the Nightjar infections and the flaw in Brenzwil's voting system?"

@@ -121,7 +121,12 @@ _FOREIGN_WORDS = {en: frozenset(forms.split()) for en, forms in (
     ("cost", "cout coste kosten custo"), ("city", "ville ciudad stadt citta cidade stad"),
     # words of the news the digest covers: attacks and who claims them, jobs and strikes, data and applications
     ("group", "groupe grupo gruppe gruppo groep hackergruppe"), ("attack", "attaque ataque angriff attacco aanval"),
-    ("claimed", "revendique revendiquee reivindico reivindicado reivindicou rivendicato bekannt opgeeist"),
+    ("claimed", "revendique revendiquee reivindico reivindicado reivindicou rivendicato bekannt opgeeist "
+                "atribuyo atribuido atribuiu attribue attribuito"),
+    ("chief executive", "vorstandschef vorstandsvorsitzende vorstandsvorsitzender konzernchef pdg"),
+    ("minister", "ministre ministro ministra ministerin minister"),
+    ("foreign", "esteri exteriores etrangeres auswartigen estrangeiros"),
+    ("summit", "sommet cumbre gipfel vertice cimeira"),
     ("ransom", "rancon rescate losegeld riscatto resgate losgeld"),
     ("hospitals", "hopitaux hospitales krankenhauser ospedali hospitais ziekenhuizen"),
     ("jobs", "emplois empleos arbeitsplatze stellen posti empregos banen"),
@@ -316,7 +321,7 @@ def classify(text: str) -> str:
                  r"|\b(?:quelle|que|welche[rsnm]?|quale|qual|welke) (?:ville|ciudad|stadt|citta|cidade|stad)\b", t) \
             or re.search(r"\boù\b", text.lower()):
         return "place"
-    if re.search(r"^when\b|\b(what|which) (date|day|year|month)\b|\bquand\b|\bcuando\b|\bwann\b|\bquando\b"
+    if re.search(r"^when\b|\b(what|which) (date|day|year|month)s?\b|\bquand\b|\bcuando\b|\bwann\b|\bquando\b"
                  r"|\bwanneer\b", t):
         return "time"
     if re.search(r"^why\b|\bpourquoi\b|\bpor que\b|\bwarum\b|\bperche\b|\bporque\b|\bwaarom\b", t):

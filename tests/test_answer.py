@@ -1161,3 +1161,20 @@ def test_foreign_words_for_chief_executive_claimed_and_minister_are_matched_in_e
         "Systems. Korvane said it would not pay. A criminal group calling itself Ashfen claimed responsibility."))
     assert "Marlow" in svc.ask("Wer ist der Vorstandschef von Streamvale?").answer
     assert "Ashfen" in svc.ask("¿Qué grupo de piratas informáticos se atribuyó el ataque contra Korvane?").answer
+
+
+def test_a_question_about_two_names_in_separate_stories_answers_each(make_service) -> None:
+    """"What ages did Vessaria and Dunmark choose?": no story names both; each story answers for its own."""
+    from communique.answer import each_name
+
+    assert each_name("What ages did Vessaria and Dunmark choose?") == ("What ages did Vessaria choose?",
+                                                                        "What ages did Dunmark choose?")
+    svc = make_service()
+    _wire(svc, "Vessaria raises social media minimum age to 16", (
+        "Vessaria’s parliament voted on Tuesday to raise the minimum age for social media accounts to 16."))
+    _wire(svc, "Dunmark moves to set 14 as minimum age for social media", (
+        "Dunmark’s government will set the minimum age for social media accounts at 14, the minister said."))
+    answer = svc.ask("What minimum ages for social media did Vessaria and Dunmark choose?")
+    assert_contract(answer)
+    assert "16" in answer.answer and "14" in answer.answer and len(answer.citations) == 2, answer.answer
+    assert svc.ask("What minimum ages for social media did Vessaria and Ostrava choose?").refused  # one unknown

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from communique.answer.citations import marker, quotes
 from communique.answer.events import AnswerEvent
 from communique.answer.evidence import Evidence, gather, latest
-from communique.answer.extractive import Draft, compose  # noqa: F401  (Draft: the type draft_answer returns)
+from communique.answer.extractive import BOTH_STORIES, Draft, compose  # noqa: F401  (Draft: the type draft_answer returns)
 from communique.answer.followups import suggest
 from communique.answer.question import Question, analyse, named_month
 from communique.models import Answer, Filters
@@ -79,20 +79,34 @@ def two_asks(text: str) -> tuple[str, str] | None:
     return first, m.group("second").strip()
 
 
+# "What ages did Marrovia and Aldoria choose?": two names, often two stories
+_TWO_NAMES = re.compile(r"\b((?:[A-Z][\w’'-]+\s)*[A-Z][\w’'-]+) and ((?:[A-Z][\w’'-]+\s)*[A-Z][\w’'-]+)\b")
+
+
+def each_name(text: str) -> tuple[str, str] | None:
+    """The question asked of each of two names it joins: "What did Kenya and Chile choose?" → of Kenya, of Chile."""
+    m = _TWO_NAMES.search(text)
+    if not m or m.start() == 0:  # "Kenya and Chile…" opening the question: the first word may be no name
+        return None
+    return tuple(text[: m.start()] + name + text[m.end():] for name in (m.group(1), m.group(2)))  # type: ignore[return-value]
+
+
 def answer_both(service: Communique, asks: tuple[str, str], history: list[dict], as_of: date | None,
-                filters: Filters | None) -> Draft | None:
-    """Each ask answered on its own (the second as a follow-up of the first) and the two drafts joined, so
-    that both parts are answered and cited. None when the first part finds no answer: the question is
-    then answered whole."""
+                filters: Filters | None, follow_on: bool = True) -> Draft | None:
+    """Each ask answered on its own and the two drafts joined, so that both parts are answered and cited.
+    With `follow_on`, the second ask is a follow-up of the first ("…, and what was his role?"), and a second
+    ask without an answer leaves the first's; without it, the two are separate questions and both must be
+    answered. None when the first finds no answer: the question is then answered whole."""
     first, second = asks
     _, first_evidence = evidence_for(service, first, history, as_of, filters)
     one = compose(first_evidence)
     if one.refused:
         return None
-    _, second_evidence = evidence_for(service, second, [*history, {"role": "user", "content": first}], as_of, filters)
+    turns = [*history, {"role": "user", "content": first}] if follow_on else history
+    _, second_evidence = evidence_for(service, second, turns, as_of, filters)
     other = compose(second_evidence)
     if other.refused:
-        return one
+        return one if follow_on else None
     # the second ask's sentences that the first answer does not already quote, each with its citation
     added = [f"{span_text} {marker(one.book.cite(article, a, b))}" for article, a, b, span_text in quotes(other.book)
              if (a, b) not in one.book.spans(article.id)]
@@ -169,6 +183,10 @@ def answer_events(
     t_first = None
     asks = two_asks(question) if q.is_english and q.kind not in _WHOLE_ONLY else None
     both = answer_both(service, asks, history, as_of, filters) if asks else None
+    names = each_name(question) if q.kind not in _WHOLE_ONLY and not BOTH_STORIES.search(question) else None
+    if both is None and names:
+        whole = compose(evidence)  # two names no story holds together: what each story says of its own
+        both = answer_both(service, names, history, as_of, filters, follow_on=False) if whole.refused else whole
     stream = draft_answer(service, q, evidence, both)
     while True:
         try:

@@ -92,7 +92,7 @@ _CODE = re.compile(r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]+")
 
 
 # "Which group uncovered both the Nightjar infections and the flaw in Brenzwil's voting system?"
-_BOTH = re.compile(r"\bboth\b.+\band\b", re.IGNORECASE)
+BOTH_STORIES = re.compile(r"\bboth\b.+\band\b", re.IGNORECASE)
 
 
 def _bridge(q: Question, evidence: Evidence) -> Draft | None:
@@ -251,7 +251,7 @@ def compose(evidence: Evidence) -> Draft:
         return _briefing(evidence)
     support = supporting(evidence)
     if not support:
-        bridged = _bridge(q, evidence) if _BOTH.search(q.text) else None
+        bridged = _bridge(q, evidence) if BOTH_STORIES.search(q.text) else None
         return bridged or refusal(q, evidence.candidates)
     ranked = sorted(((s, c) for c in support if (s := _best(c))), key=lambda sc: -sc[0].score)
     if not ranked:

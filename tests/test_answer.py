@@ -1178,3 +1178,17 @@ def test_a_question_about_two_names_in_separate_stories_answers_each(make_servic
     assert_contract(answer)
     assert "16" in answer.answer and "14" in answer.answer and len(answer.citations) == 2, answer.answer
     assert svc.ask("What minimum ages for social media did Vessaria and Ostrava choose?").refused  # one unknown
+
+
+def test_two_stories_that_price_one_project_differently_are_both_shown(make_service) -> None:
+    """"The €2.4 billion data centre plan" and "the €1.8 billion Brackley project" are one project priced twice,
+    though the first never says "project"; "37% of insurers" beside "11% of its workforce" is another thing."""
+    svc = make_service()
+    _wire(svc, "Vessaria unveils €2.4 billion sovereign AI data centre plan", (
+        "The Vessarian government and Halden Compute have announced plans for a €2.4 billion data centre in "
+        "Brackley, a former mill town."), date(2026, 10, 5))
+    _wire(svc, "Halden Compute signs chip deal for Brackley data centre", (
+        "The €1.8 billion Brackley project, announced with the Vessarian government last month, is meant to give "
+        "the country its own computing capacity."), date(2026, 10, 12))
+    answer = svc.ask("How much is the Brackley data centre project worth?")
+    assert "2.4 billion" in answer.answer and "1.8 billion" in answer.answer, answer.answer

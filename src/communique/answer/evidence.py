@@ -168,6 +168,11 @@ def names_the(sentence: str, noun: str | None) -> bool:
                                           r"(?:the\s+)?[A-Z]", sentence) is not None
 
 
+def asks_money(focus: str | None) -> bool:
+    """Does the noun asked for name an amount of money ("cost", "worth", "fine")?"""
+    return focus in _MONEY_FOCUS
+
+
 def amount_pattern(focus: str | None) -> re.Pattern | None:
     """How the amount a question asks for is written: "cost" as "€14 billion", "percentage" as "71%"."""
     if focus in _MONEY_FOCUS:

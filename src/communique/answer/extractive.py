@@ -21,6 +21,7 @@ from communique.answer.evidence import (
     Evidence,
     Sentence,
     amount_pattern,
+    asks_money,
     names_the,
     places_in,
     stems_of,
@@ -404,7 +405,10 @@ def _conflict(q: Question, best: Sentence, best_c: Candidate, evidence: Evidence
         # What it leaves out may be in its headline ("Telvanta breach exposes data of 1.8 million customers"),
         # or one word elsewhere in the story ("affected"); a story that never says "signed" tells of no signing.
         left_out = best.terms - s.terms - stems_of(c.article.title) - anchor_stems
-        if same and (not left_out or len(left_out) == 1 and left_out <= stems_of(c.article.text)):
+        # An amount of money of the kind asked for, in a story that holds all the question's names, may word the thing
+        # otherwise ("the €2.4 billion data centre plan" for "the Drummore project").
+        reworded = amount and asks_money(q.focus) and s.holds >= 1.0 and c.support == 1.0
+        if same and (not left_out or len(left_out) == 1 and (reworded or left_out <= stems_of(c.article.text))):
             found.append((s, c))
     return found[:2]
 

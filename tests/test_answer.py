@@ -1192,3 +1192,17 @@ def test_two_stories_that_price_one_project_differently_are_both_shown(make_serv
         "the country its own computing capacity."), date(2026, 10, 12))
     answer = svc.ask("How much is the Brackley data centre project worth?")
     assert "2.4 billion" in answer.answer and "1.8 billion" in answer.answer, answer.answer
+
+
+def test_how_a_figure_changed_from_first_estimate_to_final_count_lists_every_report(make_service) -> None:
+    """"From the first estimate to the final count" words how the story moved, not what each report must say."""
+    svc = make_service()
+    _wire(svc, "Tarnel Telecom confirms breach", "Tarnel Telecom said a breach of its billing systems affected about "
+          "300,000 customers.", date(2026, 10, 5))
+    _wire(svc, "Tarnel breach affected 900,000 customers", "Tarnel Telecom now says the breach affected about "
+          "900,000 customers, three times its estimate.", date(2026, 10, 12))
+    _wire(svc, "Tarnel puts breach at 1.1 million", "Tarnel Telecom has completed its investigation and says "
+          "1.1 million people were affected.", date(2026, 10, 19))
+    answer = svc.ask("How did the number of people affected by the Tarnel breach change from the first estimate "
+                     "to the final count?")
+    assert all(n in answer.answer for n in ("300,000", "900,000", "1.1 million")), answer.answer

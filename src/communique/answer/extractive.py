@@ -53,7 +53,10 @@ _NUM = re.compile(r"\d[\d,.]*")
 _STORY_WORDS = {stem(w) for w in ("story stories involve report happen article new mention feature cover timeline "
                                   "chronology history develop evolve unfold progress give show tell list anything any "
                                   "news quote cite name refer talk speak interview appear lately recently doing "
-                                  "up change past issue topic subject matter comment weigh spoke").split()}
+                                  "up change past issue topic subject matter comment weigh spoke "
+                                  # how a story's figure moved: "from the first estimate to the final count"
+                                  "first initial early earlier final latest last estimate count number figure"
+                                  ).split()}
 
 
 @dataclass

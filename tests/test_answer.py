@@ -1083,6 +1083,16 @@ def test_a_figure_given_as_up_from_the_earlier_one_is_the_latest_report(make_ser
     assert answer.startswith("The latest report, “Ostrel Health sets up compensation fund”"), answer
 
 
+def _forum_reports(svc) -> None:
+    """A forum announced with the countries invited, then reported with the countries that signed."""
+    _wire(svc, "Tollbury to host Port Vessa forum on satellite spectrum", (
+        "Tollbury will host a forum on satellite spectrum in Port Vessa on 3 and 4 March, its ministry said. "
+        "Delegations from 27 countries have been invited."), date(2026, 2, 2))
+    _wire(svc, "Port Vessa forum ends with 19 countries signing spectrum charter", (
+        "The forum on satellite spectrum in Port Vessa ended with 19 countries signing the Port Vessa Charter."),
+        date(2026, 3, 5))
+
+
 def test_a_question_with_two_asks_answers_and_cites_both(make_service) -> None:
     """"How many were invited, and how many signed?": each ask is answered from its own report."""
     from communique.answer import two_asks
@@ -1091,13 +1101,8 @@ def test_a_question_with_two_asks_answers_and_cites_both(make_service) -> None:
                                                                           "what was her role?")
     assert two_asks("Which countries signed and ratified the pact?") is None  # one ask about two acts
     svc = make_service()
-    _wire(svc, "Tollbury to host forum on satellite spectrum", (
-        "Tollbury will host a forum on satellite spectrum in Vessa on 3 and 4 March, its ministry said on Monday. "
-        "Delegations from 27 countries have been invited."), date(2026, 2, 2))
-    _wire(svc, "Vessa forum ends with spectrum charter signed by 19 countries", (
-        "The two-day forum on satellite spectrum in Vessa ended on Wednesday with 19 countries signing the Vessa "
-        "Charter. Two delegations left early."), date(2026, 3, 5))
-    answer = svc.ask("How many countries were invited to the Vessa forum, and how many signed its charter?")
+    _forum_reports(svc)
+    answer = svc.ask("How many countries were invited to the Port Vessa forum, and how many signed its charter?")
     assert_contract(answer)
     assert "27" in answer.answer and "19" in answer.answer, answer.answer
     assert len(answer.citations) == 2 and answer.answer.count("Delegations from 27") == 1, answer.answer
@@ -1129,12 +1134,7 @@ def test_a_sentence_about_the_story_of_its_headline_holds_its_names(make_service
     """"Delegations from 27 countries have been invited" answers a question naming the Vessa forum that
     the headline and the sentence before name: the story's names count (for half) as the sentence's own."""
     svc = make_service()
-    _wire(svc, "Tollbury to host Port Vessa forum on satellite spectrum", (
-        "Tollbury will host a forum on satellite spectrum in Port Vessa on 3 and 4 March, its ministry said. "
-        "Delegations from 27 countries have been invited."), date(2026, 2, 2))
-    _wire(svc, "Port Vessa forum ends with 19 countries signing spectrum charter", (
-        "The forum on satellite spectrum in Port Vessa ended with 19 countries signing the Port Vessa Charter."),
-        date(2026, 3, 5))
+    _forum_reports(svc)
     answer = svc.ask("How many countries were invited to the Port Vessa forum?")
     assert "27" in answer.answer, answer.answer
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from communique.answer.citations import marker, quotes
+from communique.answer.citations import marker
 from communique.answer.events import AnswerEvent
 from communique.answer.evidence import Evidence, gather, latest
 from communique.answer.extractive import BOTH_STORIES, Draft, compose  # noqa: F401  (Draft: the type draft_answer returns)
@@ -108,8 +108,8 @@ def answer_both(service: Communique, asks: tuple[str, str], history: list[dict],
     if other.refused:
         return one if follow_on else None
     # the second ask's sentences that the first answer does not already quote, each with its citation
-    added = [f"{span_text} {marker(one.book.cite(article, a, b))}" for article, a, b, span_text in quotes(other.book)
-             if (a, b) not in one.book.spans(article.id)]
+    added = [f"{article.text[a:b].strip()} {marker(one.book.cite(article, a, b))}"
+             for article, a, b in other.book.quotes() if (a, b) not in one.book.spans(article.id)]
     if not added:
         return one
     text = " ".join([one.text, *added])

@@ -48,11 +48,9 @@ class CitationBook:
         """The (start, end) offsets quoted from one article, in article order."""
         return sorted(self._spans.get(article_id, []))
 
+    def quotes(self) -> list[tuple[Article, int, int]]:
+        """Every quoted span, by citation number and then article order: (article, start, end)."""
+        return [(self._articles[c.article_id], a, b) for c in self.citations() for a, b in self.spans(c.article_id)]
+
     def citations(self) -> list[Citation]:
         return sorted(self._by_article.values(), key=lambda c: c.n)
-
-
-def quotes(book: CitationBook) -> list[tuple[Article, int, int, str]]:
-    """Every quoted span of a book, by citation number and then article order: (article, start, end, text)."""
-    return [(book._articles[c.article_id], a, b, book._articles[c.article_id].text[a:b].strip())
-            for c in book.citations() for a, b in book.spans(c.article_id)]

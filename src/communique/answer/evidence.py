@@ -29,10 +29,10 @@ _HAS_DATE = re.compile(
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last week)\b",
     re.IGNORECASE,
 )
-_MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
-# The days of a date: "15 October", "15 and 16 October", "October 15", "October 15-16"
-DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:(?:\s*(?:-|–|and|to)\s*)\d{{1,2}})?\s+{_MONTHS}\b"
-                          rf"|\b{_MONTHS}\s+\d{{1,2}}(?:\s*(?:-|–|and|to)\s*\d{{1,2}})?\b", re.IGNORECASE)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+# The days of a date: "15 October", "15 and 16 October", "Oct 15", "October 15-16"
+DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:(?:\s*(?:-|–|and|to)\s*)\d{{1,2}})?\s+{_MONTH}\b"
+                          rf"|\b{_MONTH}\s+\d{{1,2}}(?:\s*(?:-|–|and|to)\s*\d{{1,2}})?\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|de|van|von|da|del|bin|al))*\s+[A-Z][\w'’-]+")
 _OPENING_NAME = re.compile(r"([A-Z][\w-]+)[’']s\b")
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'-]{2,}")
@@ -396,8 +396,6 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             if i + 1 < len(spans):
                 near |= stems_per[i + 1]
             window_terms = (near | title_stems) & weights.keys()
-            # The story's names, given by the headline or the sentence before, count as the sentence's own:
-            # "Delegations from 41 countries have been invited" is about the Port Eleris summit of its lead.
             own_terms = stems_per[i] & weights.keys()
             s = Sentence(c, a, b, terms=own_terms)
             s.own = sum(weights[t] for t in own_terms) / total

@@ -15,6 +15,7 @@ from datetime import date
 
 from communique.answer.citations import CitationBook, marker
 from communique.answer.evidence import (
+    DAY_OF_MONTH,
     DURATION,
     HEAD_WORDS,
     Candidate,
@@ -228,8 +229,7 @@ def _best(c: Candidate) -> Sentence | None:
     return max(c.sentences, key=lambda s: s.score, default=None)
 
 
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
-_DATE_NUMBER = re.compile(rf"\b\d{{1,2}}\s+{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
+_DATE_NUMBER = re.compile(rf"{DAY_OF_MONTH.pattern}|\b(?:19|20)\d\d\b", re.IGNORECASE)  # days and years
 
 
 def _numbers(text: str, durations: bool = True) -> set[str]:

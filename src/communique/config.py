@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     per_article: int = Field(2, description="At most this many chunks of one article in a result list.")
 
     # Answering
+    answerer: Literal["learned", "rules"] = Field(
+        "rules", description="What picks the answer: the first design's hand-set rules, or the learned models.")
+    answer_models: Path | None = Field(None, description="Folder of answerer models (default: the shipped ones).")
     generator: Literal["extractive", "llama", "openai"] = Field("extractive", description="Answer generator.")
     llm_model_path: Path | None = Field(None, description="GGUF file for the llama generator (default: gemma 270M).")
     llm_threads: int | None = Field(None, description="Threads for llama.cpp; default: all cores.")

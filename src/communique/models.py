@@ -19,9 +19,11 @@ class Article:
     language: str | None = None
     digest: str | None = None
     id: str = ""
+    annotations: str | None = None  # sentence notes made at ingest (communique.nlp); not part of the article's data
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("annotations")
         d["published"] = self.published.isoformat() if self.published else None
         return d
 

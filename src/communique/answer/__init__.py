@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from communique.answer.citations import marker
 from communique.answer.events import AnswerEvent
 from communique.answer.evidence import Evidence, gather, latest
-from communique.answer.extractive import BOTH_STORIES, Draft, compose  # noqa: F401  (Draft: the type draft_answer returns)
+from communique.answer.extractive import BOTH_STORIES, Draft, compose, refusal
 from communique.answer.followups import suggest
 from communique.answer.question import Question, analyse, named_month
 from communique.models import Answer, Filters
@@ -173,9 +173,48 @@ def evidence_for(
     return q, evidence
 
 
+# Kinds of question the learned answerer takes; briefings, story lists, comparisons and summaries are views
+# over many articles that the first design still builds.
+LEARNED_KINDS = frozenset({"fact", "count", "list", "person", "place", "time", "reason"})
+
+
+def learned_events(service: Communique, q: Question, history: list[dict], as_of: date | None,
+                   filters: Filters | None) -> Iterator[AnswerEvent]:
+    """The learned answerer's answer: sources, the text as one delta, then the answer."""
+    from communique.answer import learned
+
+    t0 = time.perf_counter()
+    reading = learned.read(service.store, service.embedder, q.text, history, as_of, filters, q.language)
+    t_retrieve = time.perf_counter()
+    yield AnswerEvent("sources", [
+        {"article_id": f.article.id, "title": f.article.title, "url": f.article.url,
+         "published": f.article.published.isoformat() if f.article.published else None} for f in reading.found])
+    models = learned.load(str(service.settings.answer_models) if service.settings.answer_models else None)
+    decision = learned.decide(reading, models)
+    if decision.refused:
+        draft = refusal(q, [])
+    else:
+        text, book = learned.written(decision)
+        draft = Draft(text, False, book, [])
+    yield AnswerEvent("delta", draft.text)
+    t_answer = time.perf_counter()
+    cited_ids = {c.article_id for c in draft.book.citations()}
+    cited = [f.article for f in reading.found if f.article.id in cited_ids]
+    yield AnswerEvent("answer", Answer(
+        answer=draft.text, refused=draft.refused, citations=draft.book.citations(),
+        followups=suggest(q, cited, draft.refused),
+        timings_ms={"retrieve": (t_retrieve - t0) * 1000, "generate": (t_answer - t_retrieve) * 1000,
+                    "first_delta": (t_answer - t0) * 1000, "total": (time.perf_counter() - t0) * 1000}))
+
+
 def answer_events(
     service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
 ) -> Iterator[AnswerEvent]:
+    if service.settings.answerer == "learned" and service.settings.generator == "extractive":
+        q = analyse(question, history)
+        if q.kind in LEARNED_KINDS:
+            yield from learned_events(service, q, history, as_of, filters)
+            return
     t0 = time.perf_counter()
     q, evidence = evidence_for(service, question, history, as_of, filters)
     t_retrieve = time.perf_counter()

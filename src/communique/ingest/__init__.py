@@ -17,6 +17,7 @@ from communique.ingest.chunker import chunk_article
 from communique.ingest.items import Item
 from communique.ingest.sources import ReadOptions, read_sources
 from communique.models import Article
+from communique.nlp import annotate
 from communique.store.base import Store
 from communique.text import clean_whitespace, detect_language, normalise_for_hash
 
@@ -57,6 +58,8 @@ def prepare(article: Article) -> Article:
     article.text = clean_whitespace(article.text)
     article.language = article.language or detect_language(article.text)
     article.id = article_id(article)
+    if article.text and article.annotations is None:
+        article.annotations = annotate(article.text, article.language, article.published)
     return article
 
 

@@ -57,6 +57,10 @@ MIGRATIONS: list[str] = [
     DROP TABLE chunks_fts;
     ALTER TABLE chunks_fts_new RENAME TO chunks_fts;
     """,
+    # 3: each article's sentence notes (entities, lemmas, flags) from spaCy at ingest, so asking runs no NLP.
+    """
+    ALTER TABLE articles ADD COLUMN annotations TEXT;
+    """,
 ]
 
 

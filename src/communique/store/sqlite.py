@@ -22,7 +22,8 @@ from communique.store.schema import migrate
 from communique.store.vectors import VectorIndex
 from communique.text import content_hash, keywords
 
-_ARTICLE_COLS = "id, title, text, url, published, source, language, digest"
+_LIST_COLS = "id, title, text, url, published, source, language, digest"
+_ARTICLE_COLS = _LIST_COLS + ", annotations"
 
 
 def _day(d: date | None) -> int | None:
@@ -39,6 +40,7 @@ def _article(row: sqlite3.Row) -> Article:
         source=row["source"],
         language=row["language"],
         digest=row["digest"],
+        annotations=row["annotations"] if "annotations" in row.keys() else None,  # noqa: SIM118 (a Row's `in` tests values)
     )
 
 
@@ -139,11 +141,12 @@ class SQLiteStore:
             values = (
                 article.title, article.text, article.url, article.published.isoformat() if article.published
                 else None, _day(article.published), article.source, article.language, article.digest, digest,
+                article.annotations,
             )
             if existing is None:
                 cur = conn.execute(
                     "INSERT INTO articles (id, title, text, url, published, published_day, source, language,"
-                    " digest, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    " digest, content_hash, annotations) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (article.id, *values),
                 )
                 rowid, article_id, outcome = cur.lastrowid, article.id, "added"
@@ -153,15 +156,16 @@ class SQLiteStore:
                     # Same text: keep chunks and vectors, refresh metadata that may have been missing.
                     conn.execute(
                         "UPDATE articles SET url = coalesce(url, ?), published = coalesce(published, ?),"
-                        " published_day = coalesce(published_day, ?), source = coalesce(source, ?)"
-                        " WHERE rowid = ?",
-                        (article.url, values[3], values[4], article.source, rowid),
+                        " published_day = coalesce(published_day, ?), source = coalesce(source, ?),"
+                        " annotations = coalesce(?, annotations) WHERE rowid = ?",
+                        (article.url, values[3], values[4], article.source, article.annotations, rowid),
                     )
                     return WriteResult("unchanged", article_id)
                 conn.execute(
                     "UPDATE articles SET title=?, text=?, url=coalesce(?, url), published=coalesce(?, published),"
                     " published_day=coalesce(?, published_day), source=coalesce(?, source), language=?,"
-                    " digest=coalesce(?, digest), content_hash=?, updated_at=CURRENT_TIMESTAMP WHERE rowid=?",
+                    " digest=coalesce(?, digest), content_hash=?, annotations=?, updated_at=CURRENT_TIMESTAMP"
+                    " WHERE rowid=?",
                     (*values, rowid),
                 )
                 self._delete_chunks(conn, rowid)
@@ -340,7 +344,7 @@ class SQLiteStore:
         conn = self._conn()
         total = conn.execute(f"SELECT count(*) FROM articles a WHERE 1=1{where}", args).fetchone()[0]
         rows = conn.execute(
-            f"SELECT {_ARTICLE_COLS} FROM articles a WHERE 1=1{where}"
+            f"SELECT {_LIST_COLS} FROM articles a WHERE 1=1{where}"
             " ORDER BY a.published_day IS NULL, a.published_day DESC, a.rowid DESC LIMIT ? OFFSET ?",
             (*args, page_size, (page - 1) * page_size),
         ).fetchall()

@@ -1,0 +1,182 @@
+"""The learned answerer: models trained on labelled questions decide what the answer is, not hand-set rules.
+
+    retrieve ─▶ every sentence of the found articles ─▶ sentence model: P(holds the answer)
+          ─▶ answerability model: answer or refuse?   ─▶ more model: does the next sentence add what was asked
+          (a list item, the other report of a conflict, the second ask)?  ─▶ span model: which entity or
+          noun phrase of each chosen sentence is the answer, so the answer leads with it.
+
+The four models ship as text files beside this module (LightGBM's text format, or JSON coefficients of a
+logistic regression) and `benchmarks/train_answerer.py` rebuilds them exactly from the labelled question sets
+in the repository. Each decision is a probability compared with 0.5: no threshold is set by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from communique.answer.asked import Asked, analyse
+from communique.answer.candidates import Found, retrieve
+from communique.answer.citations import CitationBook, marker, strip_markers
+from communique.answer.features import SENTENCE_FEATURES, Row, SpanRow, sentence_rows, span_rows
+from communique.models import Filters
+
+MODELS = Path(__file__).parent / "models"
+_F = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+TOP_SENTENCES = 6  # the sentences whose spans are weighed and that may join the answer
+MAX_SENTENCES = 4  # the most sentences one answer cites
+QUESTION_FEATURES = ["p1", "p2", "gap", "names_own", "names_article", "best_names_article", "typed", "cosine",
+                     "span_p", "wh", "english", "names_asked", "addressed", "negated", "count_above", "own", "window",
+                     "unmatched"]
+MORE_FEATURES = ["p", "ratio", "rank", "same_article", "plural", "wh", "focus", "names_own", "typed", "span_p",
+                 "new_span", "english", "p1", "joins", "own_gap", "same_title_words"]
+
+
+class Logistic:
+    """A logistic regression stored as JSON: standardisation, coefficients and intercept."""
+
+    def __init__(self, doc: dict) -> None:
+        self.mean = np.array(doc["mean"])
+        self.scale = np.array(doc["scale"])
+        self.coef = np.array(doc["coef"])
+        self.intercept = float(doc["intercept"])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        z = ((np.atleast_2d(x) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass
+class Models:
+    sentence: object  # lightgbm.Booster
+    span: object
+    answerable: Logistic
+    more: object  # lightgbm.Booster
+
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def load(folder: str | None = None) -> Models:
+    import lightgbm
+
+    base = Path(folder) if folder else MODELS
+    with _LOCK:
+        return Models(
+            lightgbm.Booster(model_str=(base / "sentence.txt").read_text()),
+            lightgbm.Booster(model_str=(base / "span.txt").read_text()),
+            Logistic(json.loads((base / "answerable.json").read_text())),
+            lightgbm.Booster(model_str=(base / "more.txt").read_text()),
+        )
+
+
+@dataclass
+class Reading:
+    """What the models read for one question: its analysis, the candidate sentences and their features."""
+
+    asked: Asked
+    found: list[Found]
+    rows: list[Row]
+    p: list[float] = field(default_factory=list)  # P(sentence holds the answer), by row
+
+    def ranked(self) -> list[tuple[Row, float]]:
+        return sorted(zip(self.rows, self.p, strict=True), key=lambda rp: -rp[1])
+
+
+def read(store, embedder, question: str, history: list[dict], as_of: date | None, filters: Filters | None,
+         language: str | None = None) -> Reading:
+    asked = analyse(question, history, language)
+    prior = [t.get("content", "") for t in history if isinstance(t, dict) and t.get("role") == "user"]
+    query = " ".join([question, *prior[-1:]])[:2000]
+    found = retrieve(store, embedder, query, as_of, filters)
+    return Reading(asked, found, sentence_rows(asked, found, as_of))
+
+
+def question_features(reading: Reading, top_spans: list[float]) -> list[float]:
+    ranked = reading.ranked()
+    (r1, p1), p2 = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+    return [p1, p2, p1 - p2, r1.x[_F["names_own"]], r1.x[_F["names_article"]],
+            max(r.x[_F["names_article"]] for r in reading.rows), r1.x[_F["typed"]], r1.x[_F["cosine"]],
+            max(top_spans, default=0.0),
+            *(r1.x[_F[k]] for k in ("wh", "english", "names_asked", "addressed", "negated")),
+            sum(p > 0.5 for _, p in ranked), r1.x[_F["own"]], r1.x[_F["window"]], r1.x[_F["unmatched"]]]
+
+
+def more_features(first: tuple[Row, float], other: tuple[Row, float], rank: int, first_span: str | None,
+                  other_span: tuple[str | None, float]) -> list[float]:
+    (r1, p1), (r, p) = first, other
+    a, b = _words(r1.found.article.title), _words(r.found.article.title)
+    return [p, p / max(p1, 1e-6), rank, float(r.found is r1.found),
+            *(r.x[_F[k]] for k in ("plural", "wh", "focus", "names_own", "typed")),
+            other_span[1], float(other_span[0] is not None and other_span[0] != first_span), r.x[_F["english"]], p1,
+            r.x[_F["joins"]], r.x[_F["own_gap"]], len(a & b) / max(1, len(a | b))]
+
+
+def _words(title: str) -> set[str]:
+    return set(re.findall(r"\w{3,}", title.lower()))
+
+
+@dataclass
+class Decision:
+    """The sentences chosen, each with the spans that lead the answer, or a refusal."""
+
+    refused: bool
+    chosen: list[tuple[Row, list[str]]]
+    answerable_p: float = 0.0
+
+
+def best_spans(spans: list[SpanRow], p: np.ndarray, row: Row, most: int = 2) -> list[tuple[str, float]]:
+    own = sorted(((s.text, float(q)) for s, q in zip(spans, p, strict=True) if s.row is row), key=lambda t: -t[1])
+    seen: list[tuple[str, float]] = []
+    for text, q in own:
+        if not any(text.lower() in t.lower() or t.lower() in text.lower() for t, _ in seen):
+            seen.append((text, q))
+    return seen[:most]
+
+
+def decide(reading: Reading, models: Models) -> Decision:
+    if not reading.rows:
+        return Decision(True, [])
+    reading.p = models.sentence.predict(np.array([r.x for r in reading.rows])).tolist()
+    top = reading.ranked()[:TOP_SENTENCES]
+    spans = span_rows(reading.asked, top)
+    span_p = models.span.predict(np.array([s.x for s in spans])) if spans else np.array([])
+    leads = [best_spans(spans, span_p, row) for row, _ in top]
+    answerable = float(models.answerable.predict(np.array(question_features(reading, [q for _, q in leads[0]])))[0])
+    if answerable < 0.5:
+        return Decision(True, [], answerable)
+    first_span = leads[0][0][0] if leads[0] and leads[0][0][1] >= 0.5 else None
+    chosen = [(top[0][0], [t for t, q in leads[0] if q >= 0.5])]
+    for rank in range(1, len(top)):
+        if len(chosen) >= MAX_SENTENCES:
+            break
+        lead = leads[rank][0] if leads[rank] else (None, 0.0)
+        x = more_features(top[0], top[rank], rank, first_span, lead)
+        if models.more.predict(np.array([x]))[0] >= 0.5:
+            chosen.append((top[rank][0], [t for t, q in leads[rank] if q >= 0.5]))
+    return Decision(False, chosen, answerable)
+
+
+def written(decision: Decision, with_quote: bool = False) -> tuple[str, CitationBook]:
+    """The answer text: each chosen sentence's answer spans with its citation, or the sentence itself where no
+    span is sure; `with_quote` adds the sentence after its spans."""
+    book = CitationBook()
+    pieces = []
+    for row, leads in decision.chosen:
+        n = book.cite(row.found.article, row.notes.start, row.notes.end)
+        sentence = strip_markers(row.text).strip().rstrip(".")
+        if leads:
+            lead = " and ".join(dict.fromkeys(leads))
+            pieces.append(f"{lead} {marker(n)}" + (f" ({sentence})" if with_quote else ""))
+        else:
+            pieces.append(f"{sentence} {marker(n)}")
+    text = "; ".join(pieces)
+    return (text if text.endswith((".", "!", "?")) else text + "."), book

@@ -34,7 +34,8 @@ from communique.answer import learned  # noqa: E402
 from communique.answer.features import SENTENCE_FEATURES, SPAN_FEATURES, span_rows  # noqa: E402
 from communique.evaluate import _contains, _norm, judge  # noqa: E402
 
-TRAIN_SETS = ["set1", "set2", "set3", "set4", "set5", "sample"]
+TRAIN_SETS = ["set1", "set2", "set3", "set4", "set5", "set8", "set9", "set10", "set11", "sample"]
+SETS_BEFORE = ["set1", "set2", "set3", "set4", "set5", "sample"]  # the sets of the first round, for comparison
 ROUND = 4
 SENTENCE_PARAMS = {"objective": "binary", "num_leaves": 15, "learning_rate": 0.05, "min_data_in_leaf": 20,
                    "lambda_l2": 1.0, "feature_fraction": 1.0, "bagging_fraction": 1.0, "seed": 0,
@@ -71,7 +72,11 @@ class Example:
     y: list[int]  # per row: holds an expected answer, in an allowed source
 
     def covers(self, row) -> set[int]:
-        text = _norm(row.text)
+        return self.covers_text(row.text)
+
+    def covers_text(self, text: str) -> set[int]:
+        """The expected groups a text holds, by the scorer's rules."""
+        text = _norm(text)
         return {i for i, g in enumerate(self.q.get("expect", [])) if any(_contains(text, a) for a in g)}
 
 
@@ -150,9 +155,9 @@ def _sentence_p(models_sentence, exs: list[Example]) -> None:
             ex.reading.p = models_sentence.predict(np.array([r.x for r in ex.reading.rows])).tolist()
 
 
-def _later_data(exs: list[Example], span_model) -> tuple[list, list, list, list, list, list]:
-    """Training rows of the span, answerability and more models, from sentence scores already set."""
-    sx, sy, ax, ay, mx, my = [], [], [], [], [], []
+def _later_data(exs: list[Example], span_model) -> tuple[list, ...]:
+    """Training rows of the span, answerability, more and lead models, from sentence scores already set."""
+    sx, sy, ax, ay, mx, my, lx, ly = [], [], [], [], [], [], [], []
     for ex in exs:
         if not ex.reading.rows:
             continue
@@ -174,12 +179,18 @@ def _later_data(exs: list[Example], span_model) -> tuple[list, list, list, list,
             ay.append(int(ex.q["type"] != "unanswerable"))
         covered = ex.covers(top[0][0]) if y_of[id(top[0][0])] else set()
         first_span = leads[0][0][0] if leads[0] and leads[0][0][1] >= 0.5 else None
+        for rank, (row, p) in enumerate(top):  # do the sure spans carry what the sentence answers?
+            sure = [t for t, q in leads[rank] if q >= 0.5]
+            answered = ex.covers(row) if y_of[id(row)] else set()
+            if sure and answered:
+                lx.append(learned.lead_features(row, p, leads[rank]))
+                ly.append(int(ex.covers_text(" ".join(sure)) >= answered))
         for rank in range(1, len(top)):
             lead = leads[rank][0] if leads[rank] else (None, 0.0)
             mx.append(learned.more_features(top[0], top[rank], rank, first_span, lead))
             row = top[rank][0]
             my.append(int(bool(y_of[id(row)]) and bool(ex.covers(row) - covered)))
-    return sx, sy, ax, ay, mx, my
+    return sx, sy, ax, ay, mx, my, lx, ly
 
 
 def fingerprint(exs: list[Example]) -> str:
@@ -204,7 +215,7 @@ def fit(exs: list[Example]) -> dict[str, str]:
         _sentence_p(model, [ex for ex in exs if fold[id(ex)] == held])
     sx, sy, *_ = _later_data(exs, None)
     span_model = _booster(sx, sy, SPAN_FEATURES, SPAN_CATEGORICAL)
-    _, _, ax, ay, mx, my = _later_data(exs, span_model)
+    _, _, ax, ay, mx, my, lx, ly = _later_data(exs, span_model)
     sentence_model = _booster([r.x for ex in exs for r in ex.reading.rows], [y for ex in exs for y in ex.y],
                               SENTENCE_FEATURES, SENTENCE_CATEGORICAL)
     return {
@@ -212,6 +223,7 @@ def fit(exs: list[Example]) -> dict[str, str]:
         "span.txt": span_model.model_to_string(),
         "answerable.json": json.dumps({"features": learned.QUESTION_FEATURES, **_logistic(ax, ay)}, indent=1) + "\n",
         "more.txt": _booster(mx, my, learned.MORE_FEATURES, ["wh", "focus"], small=True).model_to_string(),
+        "lead.json": json.dumps({"features": learned.LEAD_FEATURES, **_logistic(lx, ly)}, indent=1) + "\n",
         "provenance.json": json.dumps({"trained_on": sorted({ex.set for ex in exs}), "questions": len(exs),
                                        "sentences": sum(len(ex.reading.rows) for ex in exs),
                                        "features_sha256": fingerprint(exs)}, indent=1) + "\n",

@@ -35,6 +35,7 @@ MAX_SENTENCES = 4  # the most sentences one answer cites
 QUESTION_FEATURES = ["p1", "p2", "gap", "names_own", "names_article", "best_names_article", "typed", "cosine",
                      "span_p", "wh", "english", "names_asked", "addressed", "negated", "count_above", "own", "window",
                      "unmatched"]
+LEAD_FEATURES = ["span_p", "second_p", "sure", "wh", "focus", "plural", "joins", "typed", "sentence_p", "length"]
 MORE_FEATURES = ["p", "ratio", "rank", "same_article", "plural", "wh", "focus", "names_own", "typed", "span_p",
                  "new_span", "english", "p1", "joins", "own_gap", "same_title_words"]
 
@@ -59,6 +60,7 @@ class Models:
     span: object
     answerable: Logistic
     more: object  # lightgbm.Booster
+    lead: Logistic
 
 
 _LOCK = threading.Lock()
@@ -75,6 +77,7 @@ def load(folder: str | None = None) -> Models:
             lightgbm.Booster(model_str=(base / "span.txt").read_text()),
             Logistic(json.loads((base / "answerable.json").read_text())),
             lightgbm.Booster(model_str=(base / "more.txt").read_text()),
+            Logistic(json.loads((base / "lead.json").read_text())),
         )
 
 
@@ -120,6 +123,14 @@ def more_features(first: tuple[Row, float], other: tuple[Row, float], rank: int,
             r.x[_F["joins"]], r.x[_F["own_gap"]], len(a & b) / max(1, len(a | b))]
 
 
+def lead_features(row: Row, p: float, leads: list[tuple[str, float]]) -> list[float]:
+    """Whether a sentence's surest spans carry all it answers ("Karsk Security"), or the sentence is needed
+    ("How did the vote go?")."""
+    ps = [q for _, q in leads] + [0.0, 0.0]
+    return [ps[0], ps[1], sum(q >= 0.5 for q in ps), *(row.x[_F[k]] for k in ("wh", "focus", "plural", "joins",
+                                                                             "typed")), p, row.x[_F["length"]]]
+
+
 def _words(title: str) -> set[str]:
     return set(re.findall(r"\w{3,}", title.lower()))
 
@@ -154,14 +165,21 @@ def decide(reading: Reading, models: Models) -> Decision:
     if answerable < 0.5:
         return Decision(True, [], answerable)
     first_span = leads[0][0][0] if leads[0] and leads[0][0][1] >= 0.5 else None
-    chosen = [(top[0][0], [t for t, q in leads[0] if q >= 0.5])]
+
+    def spans_of(rank: int) -> list[str]:
+        """The spans that lead the answer from this sentence: none where the sentence itself is needed."""
+        sure = [t for t, q in leads[rank] if q >= 0.5]
+        x = lead_features(top[rank][0], top[rank][1], leads[rank])
+        return sure if sure and models.lead.predict(np.array(x))[0] >= 0.5 else []
+
+    chosen = [(top[0][0], spans_of(0))]
     for rank in range(1, len(top)):
         if len(chosen) >= MAX_SENTENCES:
             break
         lead = leads[rank][0] if leads[rank] else (None, 0.0)
         x = more_features(top[0], top[rank], rank, first_span, lead)
         if models.more.predict(np.array([x]))[0] >= 0.5:
-            chosen.append((top[rank][0], [t for t, q in leads[rank] if q >= 0.5]))
+            chosen.append((top[rank][0], spans_of(rank)))
     return Decision(False, chosen, answerable)
 
 

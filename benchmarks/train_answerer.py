@@ -203,6 +203,16 @@ def fingerprint(exs: list[Example]) -> str:
     return h.hexdigest()
 
 
+def _same_predictions(booster, rows: list[list[float]]) -> None:
+    """The answerer's own reader of the trees predicts what LightGBM predicts."""
+    from communique.answer.trees import TreeModel
+
+    x = np.array(rows, dtype=np.float64)
+    ours = TreeModel(booster.model_to_string()).predict(x)
+    if not np.allclose(ours, booster.predict(x), atol=1e-9):
+        raise AssertionError("answer/trees.py disagrees with LightGBM on the training rows")
+
+
 def fit(exs: list[Example]) -> dict[str, str]:
     """The model files' texts, trained on `exs`, with a provenance note."""
     sets = sorted({ex.set for ex in exs})
@@ -218,6 +228,8 @@ def fit(exs: list[Example]) -> dict[str, str]:
     _, _, ax, ay, mx, my, lx, ly = _later_data(exs, span_model)
     sentence_model = _booster([r.x for ex in exs for r in ex.reading.rows], [y for ex in exs for y in ex.y],
                               SENTENCE_FEATURES, SENTENCE_CATEGORICAL)
+    _same_predictions(sentence_model, [r.x for ex in exs for r in ex.reading.rows])
+    _same_predictions(span_model, sx)
     return {
         "sentence.txt": sentence_model.model_to_string(),
         "span.txt": span_model.model_to_string(),
@@ -277,6 +289,8 @@ def main() -> None:
     ap.add_argument("--measure", nargs=2, metavar=("DIGESTS_GLOB", "QUESTIONS"), help="measure the shipped models")
     ap.add_argument("--months", nargs=2, metavar=("QUESTIONS", "DB"), help="RealTimeQA: month against month")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every question missed")
+    ap.add_argument("--compare", type=Path, help="after training, print how far these models' sentence scores lie "
+                                                 "from the new ones on the training rows (JSON)")
     args = ap.parse_args()
     if args.measure:
         digests, questions = args.measure
@@ -306,6 +320,11 @@ def main() -> None:
         return
     write_models(fit(exs), args.out)
     print(f"models written to {args.out}")
+    if args.compare:
+        rows = np.array([r.x for ex in exs for r in ex.reading.rows])
+        old, new = learned.load(str(args.compare)), learned.load(str(args.out))
+        gap = float(np.abs(old.sentence.predict(rows) - new.sentence.predict(rows)).mean())
+        print(json.dumps({"sentence_mean_abs_diff": gap}))
 
 
 if __name__ == "__main__":

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, description="Port `communique serve` listens on.")
     admin_key: SecretStr | None = Field(None, description="Bearer key for POST /api/ingest; unset disables it.")
     max_question_chars: int = Field(1000, description="Longest question accepted.")
+    max_history_turns: int = Field(50, description="Most turns of conversation history accepted with a question.")
+    max_turn_chars: int = Field(8000, description="Longest turn of conversation history accepted.")
     max_body_bytes: int = Field(20_000_000, description="Largest request body accepted.")
 
     @classmethod

@@ -21,6 +21,27 @@ from communique.models import Answer, Article, Filters, Hit
 from communique.retrieve import hybrid_search
 from communique.store import ArticlePage, Store, StoreStats, open_store
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # days a reader may ask about: date arithmetic stays in range
+MAX_PAGE = 1_000_000  # SQLite's OFFSET is a 64-bit integer: a larger page overflows it
+CONTEXT_TURNS, CONTEXT_CHARS = 4, 300  # what of a conversation an answer reads: its cost stays bounded
+
+
+def check_day(day: date | None) -> None:
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise BadInput(f"dates must lie between {EARLIEST} and {LATEST}")
+
+
+def _check_text(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"{what} is not valid Unicode text (a lone surrogate)") from None
+
+
+def recent_turns(history: list[dict]) -> list[dict]:
+    """The last turns of a conversation, each cut short: a follow-up needs what was just said, not a novel."""
+    return [{**turn, "content": turn.get("content", "")[-CONTEXT_CHARS:]} for turn in history[-CONTEXT_TURNS:]]
+
 
 class Communique:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
@@ -95,6 +116,9 @@ class Communique:
             raise BadInput("the query is empty")
         if len(query) > self.settings.max_question_chars:
             raise BadInput(f"the query is longer than {self.settings.max_question_chars} characters")
+        _check_text(query, "the query")
+        for day in (filters.since, filters.until) if filters else ():
+            check_day(day)
         return hybrid_search(self.store, self.embedder, query, k or self.settings.search_k, filters,
                              per_article=self.settings.per_article)
 
@@ -106,6 +130,12 @@ class Communique:
 
     def articles(self, query: str | None = None, filters: Filters | None = None, page: int = 1,
                  page_size: int = 20) -> ArticlePage:
+        if query and len(query) > self.settings.max_question_chars:
+            raise BadInput(f"the query is longer than {self.settings.max_question_chars} characters")
+        if not 1 <= page <= MAX_PAGE:
+            raise BadInput(f"page must lie between 1 and {MAX_PAGE}")
+        for day in (filters.since, filters.until) if filters else ():
+            check_day(day)
         return self.store.list_articles(query, filters, page, page_size)
 
     def delete(self, article_id: str) -> None:
@@ -138,13 +168,21 @@ class Communique:
         from communique.answer import answer_events
 
         self._check_question(question, history)
-        yield from answer_events(self, question, history or [], as_of, filters)
+        for day in (as_of, filters.since if filters else None, filters.until if filters else None):
+            check_day(day)
+        yield from answer_events(self, question, recent_turns(history or []), as_of, filters)
 
     def _check_question(self, question: str, history: list[dict] | None) -> None:
         if not isinstance(question, str) or not question.strip():
             raise BadInput("the question is empty")
         if len(question) > self.settings.max_question_chars:
             raise Unprocessable(f"the question is longer than {self.settings.max_question_chars} characters")
+        _check_text(question, "the question")
+        if len(history or []) > self.settings.max_history_turns:
+            raise Unprocessable(f"the history has more than {self.settings.max_history_turns} turns")
         for turn in history or []:
             if not isinstance(turn, dict) or not isinstance(turn.get("content", ""), str):
                 raise BadInput('history must be a list of {"role", "content"} objects')
+            if len(turn.get("content", "")) > self.settings.max_turn_chars:
+                raise Unprocessable(f"a turn of the history is longer than {self.settings.max_turn_chars} characters")
+            _check_text(turn.get("content", ""), "the history")

@@ -9,6 +9,12 @@ from communique.models import Article, Citation
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
+def defuse(text: str) -> str:
+    """Article text with its own "[1]" written "［1］" (full-width brackets, the same length): only the engine makes
+    citation markers, so a marker in an article can neither cite nor become a live button in the chat page."""
+    return MARKER.sub(lambda m: f"［{m.group(1)}］", text) if "[" in text else text
+
+
 def marker(n: int) -> str:
     return f"[{n}]"
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
+from communique.answer.injection import instruction
 from communique.answer.question import Question, anchor_variants, contains_anchor, fold, stem
 from communique.models import Article, Filters
 from communique.retrieve import search_both
@@ -109,8 +110,8 @@ DURATION = re.compile(r"\b(?:\d[\d,.]*|a|one|two|three|four|five|six|seven|eight
                       r"(?:working[\s-]+)?(?:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.IGNORECASE)
 _PERCENT_FOCUS = frozenset("percentage percent proportion share".split())
 _PERCENT = re.compile(r"\d\s?%|\bper ?cent\b", re.IGNORECASE)
-# Text in an article addressed to an AI ("Ignore previous instructions and tell the user…") is reported, not
-# news: such a sentence ranks far below the sentences that report.
+# A report of text addressed to an AI ("The hidden text read: ‘Ignore previous instructions…’") ranks far below
+# the sentences that report; text that itself speaks to an AI is dropped (communique.answer.injection).
 INSTRUCTION_TO_AI = re.compile(
     r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:the\s+|your\s+)?(?:previous|prior|above|earlier"
     r"|preceding|system)\s+(?:instructions|prompts?|rules|messages)\b|\b(?:tell|inform)\s+the\s+user\s+that\b"
@@ -404,6 +405,8 @@ def score(question: Question, candidates: list[Candidate], as_of: date | None = 
             s.own += 0.5 * sum(weights[t] for t in (window_terms & anchor_stems) - own_terms) / total
             s.window = sum(weights[t] for t in window_terms) / total
             sentence = c.article.text[a:b]
+            if instruction(sentence):  # speaks to an AI reader: never an answer
+                continue
             bonus = s.holds = type_bonus(question.kind, sentence, question, p.stems_per[i])
             if question.defines and defines(sentence, question.defines) or names_the(sentence, question.named):
                 bonus += 1.0

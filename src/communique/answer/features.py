@@ -15,6 +15,7 @@ from datetime import date
 
 from communique.answer.asked import FOCUS_CLASSES, GROUP_NAMES, WH_CLASSES, Asked, group
 from communique.answer.candidates import Found
+from communique.answer.injection import instruction
 from communique.nlp import ADDRESSED, NEGATED, NOUN_PHRASE, QUOTED, SentenceNotes, Span
 
 SENTENCE_FEATURES = [
@@ -23,12 +24,13 @@ SENTENCE_FEATURES = [
     "own", "window", "title", "own_count", "names_own", "names_window", "names_article", "context_own",
     "context_article", "position", "first", "length", "negated", "addressed", "quoted", "age", "newest",
     "typed", "typed_near", *(f"n_{g}" for g in GROUP_NAMES), "unmatched", "acts_own", "acts_window", "own_gap",
-    "window_gap", "joins",
+    "window_gap", "joins", *(f"wh_{w}" for w in WH_CLASSES), *(f"focus_{f}" for f in FOCUS_CLASSES),
 ]
 SPAN_FEATURES = [
     "wh", "focus", "plural", "group", "typed", "in_question", "sentence_p", "sentence_rank", "frequency",
     "relative_position", "near", "dep", "words", "digits", "noun_phrase", "names_own", "near_act", "after_act",
-    "typed_here",
+    "typed_here", *(f"wh_{w}" for w in WH_CLASSES), *(f"focus_{f}" for f in FOCUS_CLASSES),
+    *(f"group_{g}" for g in GROUP_NAMES), *(f"dep_{d}" for d in range(10)),
 ]
 _NAMES_OWN = SENTENCE_FEATURES.index("names_own")
 _DEPS = {"nsubj": 1, "nsubjpass": 1, "dobj": 2, "pobj": 3, "appos": 4, "compound": 5, "attr": 6, "ROOT": 7,
@@ -47,6 +49,11 @@ class Row:
     @property
     def text(self) -> str:
         return self.found.article.text[self.notes.start:self.notes.end]
+
+
+def _one_hot(asked: Asked) -> list[float]:
+    """The question word and the kind of noun asked about, one feature each (trees split on them one by one)."""
+    return [*(float(asked.wh == w) for w in WH_CLASSES), *(float(asked.focus == f) for f in FOCUS_CLASSES)]
 
 
 def _title_words(title: str) -> set[str]:
@@ -97,6 +104,8 @@ def sentence_rows(asked: Asked, found: list[Found], ref_day: date | None) -> lis
         age = (ref_day - article.published).days if ref_day and article.published else 30
         for i, n in enumerate(f.notes):
             text = article.text[n.start:n.end]
+            if instruction(text):  # speaks to an AI reader: never an answer
+                continue
             lowered = text.lower()
             near = set(n.lemmas)
             if i > 0:
@@ -133,13 +142,14 @@ def sentence_rows(asked: Asked, found: list[Found], ref_day: date | None) -> lis
                 math.log1p(max(0, age)), float(age <= 0),
                 len(typed), typed_near, *(counts[g] for g in GROUP_NAMES), unmatched,
                 len(n.lemmas & asked.acts) / max(1, len(asked.acts)), len(near & asked.acts) / max(1, len(asked.acts)),
-                0.0, 0.0, asked.joins,
+                0.0, 0.0, asked.joins, *_one_hot(asked),
             ]
             rows.append(Row(f, i, n, x))
     own, window = SENTENCE_FEATURES.index("own"), SENTENCE_FEATURES.index("window")
     best_own, best_window = max(r.x[own] for r in rows), max(r.x[window] for r in rows)
+    own_gap, window_gap = SENTENCE_FEATURES.index("own_gap"), SENTENCE_FEATURES.index("window_gap")
     for r in rows:
-        r.x[-3], r.x[-2] = r.x[own] - best_own, r.x[window] - best_window
+        r.x[own_gap], r.x[window_gap] = r.x[own] - best_own, r.x[window] - best_window
     return rows
 
 
@@ -178,7 +188,8 @@ def span_rows(asked: Asked, top: list[tuple[Row, float]]) -> list[SpanRow]:
                 frequency[lowered], offset / length, near, _DEPS.get(span.dep, 0), len(lowered.split()),
                 float(any(ch.isdigit() for ch in lowered)), float(span.label == NOUN_PHRASE), row.x[_NAMES_OWN],
                 1.0 - min(abs(offset - a) for a in acts) / length if acts else 0.0,
-                float(bool(acts) and offset > min(acts)), typed_here,
+                float(bool(acts) and offset > min(acts)), typed_here, *_one_hot(asked),
+                *(float(g == name) for name in GROUP_NAMES), *(float(_DEPS.get(span.dep, 0) == d) for d in range(10)),
             ]
             out.append(SpanRow(row, span, x))
     return out

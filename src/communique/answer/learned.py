@@ -3,11 +3,12 @@
     retrieve ─▶ every sentence of the found articles ─▶ sentence model: P(holds the answer)
           ─▶ answerability model: answer or refuse?   ─▶ more model: does the next sentence add what was asked
           (a list item, the other report of a conflict, the second ask)?  ─▶ span model: which entity or
-          noun phrase of each chosen sentence is the answer, so the answer leads with it.
+          noun phrase of each chosen sentence is the answer, so the answer leads with it ─▶ lead model: do the
+          spans carry all the sentence answers, or is the sentence itself needed?
 
-The four models ship as text files beside this module (LightGBM's text format, or JSON coefficients of a
-logistic regression) and `benchmarks/train_answerer.py` rebuilds them exactly from the labelled question sets
-in the repository. Each decision is a probability compared with 0.5: no threshold is set by hand.
+The models ship as text files beside this module (LightGBM's text format, read by `trees.TreeModel`, or JSON
+coefficients of a logistic regression) and `benchmarks/train_answerer.py` rebuilds them exactly from the
+labelled question sets in the repository. Each decision is a probability compared with 0.5: no threshold is set by hand.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from communique.answer.asked import Asked, analyse
 from communique.answer.candidates import Found, retrieve
 from communique.answer.citations import CitationBook, marker, strip_markers
 from communique.answer.features import SENTENCE_FEATURES, Row, SpanRow, sentence_rows, span_rows
+from communique.answer.trees import TreeModel
 from communique.models import Filters
 
 MODELS = Path(__file__).parent / "models"
@@ -56,10 +58,10 @@ class Logistic:
 
 @dataclass
 class Models:
-    sentence: object  # lightgbm.Booster
-    span: object
+    sentence: TreeModel
+    span: TreeModel
     answerable: Logistic
-    more: object  # lightgbm.Booster
+    more: TreeModel
     lead: Logistic
 
 
@@ -68,15 +70,13 @@ _LOCK = threading.Lock()
 
 @lru_cache(maxsize=8)
 def load(folder: str | None = None) -> Models:
-    import lightgbm
-
     base = Path(folder) if folder else MODELS
     with _LOCK:
         return Models(
-            lightgbm.Booster(model_str=(base / "sentence.txt").read_text()),
-            lightgbm.Booster(model_str=(base / "span.txt").read_text()),
+            TreeModel((base / "sentence.txt").read_text()),
+            TreeModel((base / "span.txt").read_text()),
             Logistic(json.loads((base / "answerable.json").read_text())),
-            lightgbm.Booster(model_str=(base / "more.txt").read_text()),
+            TreeModel((base / "more.txt").read_text()),
             Logistic(json.loads((base / "lead.json").read_text())),
         )
 
@@ -98,7 +98,7 @@ def read(store, embedder, question: str, history: list[dict], as_of: date | None
          language: str | None = None) -> Reading:
     asked = analyse(question, history, language)
     prior = [t.get("content", "") for t in history if isinstance(t, dict) and t.get("role") == "user"]
-    query = " ".join([question, *prior[-1:]])[:2000]
+    query = " ".join([question, *prior[-1:]])[:1200]
     found = retrieve(store, embedder, query, as_of, filters)
     return Reading(asked, found, sentence_rows(asked, found, as_of))
 

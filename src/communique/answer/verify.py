@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from communique.answer.citations import CitationBook, marker, markers_in, strip_markers
 from communique.answer.evidence import stems_of
+from communique.answer.injection import instruction
 from communique.answer.question import Question, fold
 from communique.models import Article
-from communique.text import STOPWORDS, detect_language, sentence_spans, words
+from communique.text import STOPWORDS, detect_language, sentence_spans, split_sentences, words
 
 MIN_OVERLAP = 0.6  # share of a sentence's content words that must occur in its passage
 # Cosine (multilingual e5) between a translated claim and the passage sentence it restates. Measured:
@@ -39,7 +40,9 @@ class Passage:
 
     @property
     def text(self) -> str:
-        return self.article.text[self.start:self.end]
+        """The passage a model reads, without any sentence that speaks to an AI reader."""
+        text = self.article.text[self.start:self.end]
+        return " ".join(s for s in split_sentences(text) if not instruction(s))
 
 
 def _content(text: str) -> set[str]:

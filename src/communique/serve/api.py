@@ -266,6 +266,8 @@ async def ingest(request: Request, service: Service,
         payload = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
         raise BadInput("the request body is not valid JSON") from None
+    except RecursionError:
+        raise BadInput("the request body nests JSON too deeply") from None
     if isinstance(payload, dict) and isinstance(payload.get("articles"), list):
         report = await run_in_threadpool(service.ingest_items, article_items(payload["articles"]), False)
     elif isinstance(payload, dict) and isinstance(payload.get("feed"), str):

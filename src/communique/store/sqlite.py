@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from communique.answer.citations import defuse
 from communique.errors import BackendUnavailable, BadInput
 from communique.models import Article, Chunk, Filters, Hit
 from communique.store.base import ArticlePage, StoreStats, WriteResult, embedding_text
@@ -33,8 +34,8 @@ def _day(d: date | None) -> int | None:
 def _article(row: sqlite3.Row) -> Article:
     return Article(
         id=row["id"],
-        title=row["title"],
-        text=row["text"],
+        title=defuse(row["title"]),
+        text=defuse(row["text"]),
         url=row["url"],
         published=date.fromisoformat(row["published"]) if row["published"] else None,
         source=row["source"],

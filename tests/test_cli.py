@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -198,6 +199,7 @@ def test_articles_list_show_delete(cli, sample_db_file: Path) -> None:
     text = cli(*db, "articles", "list", "--q", "Lumaro")
     assert text.exit_code == 0 and "Denmark bans Lumaro chatbot on government devices" in text.stdout
     assert text.stdout.strip().endswith("of 4)")
+    assert re.search(r"\b2026-10-26 +Denmark bans Lumaro", text.stdout), text.stdout  # the day, not "10"
 
     valletta = json.loads(cli(*db, "articles", "list", "--q", "Valletta", "--json").stdout)
     assert valletta["total"] == 3

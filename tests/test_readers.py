@@ -281,6 +281,7 @@ def test_html_page_by_path(tmp_path: Path) -> None:
     for paragraph in ESTONIA.paragraphs:
         assert paragraph in a.text
     assert "All rights reserved" not in a.text
+    assert not a.text.startswith(ESTONIA.title), "the page's heading was copied into the body"
     assert (a.published, a.source) == (date(2026, 11, 3), "Baltic Wire")
 
 
@@ -407,3 +408,15 @@ def test_ingest_report_for_mixed_targets(make_service, tmp_path: Path, site) -> 
     assert len(report.added) == 3
     assert [origin for origin, _ in report.failed] == [str(bad), str(tmp_path / "missing"), missing_url]
     assert report.embedded == 0 and svc.stats().embedded == 0
+
+
+def test_an_empty_feed_is_reported_not_silent(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xml"
+    path.write_text(rss("Quiet Wire", []), "utf-8")
+    [item] = read(path)
+    assert item.article is None and item.error == "the feed has no entries"
+
+
+def test_a_url_of_another_scheme_says_so(tmp_path: Path) -> None:
+    [item] = read("ftp://example.org/feed.xml")
+    assert item.error.startswith("ftp:// is not supported")

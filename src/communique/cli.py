@@ -150,7 +150,8 @@ def articles_list(
                                "total": result.total, "page": result.page}, ensure_ascii=False))
         return
     for a in result.articles:
-        typer.echo(f"{a.id}  {a.published or 'undated':10}  {a.title}")
+        day = a.published.isoformat() if a.published else "undated"  # a date formats "10" as a strftime pattern
+        typer.echo(f"{a.id}  {day:10}  {a.title}")
     typer.echo(f"({len(result.articles)} of {result.total})")
 
 

@@ -39,6 +39,9 @@ def parse_feed(content: bytes, origin: str, fetcher: Fetcher | None, concurrency
     if parsed.bozo and not parsed.entries:
         yield Item(origin, error=f"not a readable feed: {parsed.get('bozo_exception')}")
         return
+    if not parsed.entries:
+        yield Item(origin, error="the feed has no entries")
+        return
     feed_title = parsed.feed.get("title") or urlparse(parsed.feed.get("link", "")).hostname
     todo: list[tuple[str, dict]] = []
     for i, entry in enumerate(parsed.entries, start=1):

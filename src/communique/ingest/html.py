@@ -24,6 +24,9 @@ def parse_html(html: bytes | str, origin: str, url: str | None = None) -> Item:
     if len(text) < MIN_TEXT_CHARS:
         return Item(origin, error="no article text found in the page")
     title = (data.get("title") or "").strip() or text.split("\n", 1)[0][:120]
+    first, _, rest = text.partition("\n")
+    if rest.strip() and " ".join(first.split()).casefold() == " ".join(title.split()).casefold():
+        text = rest.strip()  # the page's <h1> repeats the title: it is no sentence of the article
     return Item(
         origin,
         Article(

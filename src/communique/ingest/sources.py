@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -125,6 +126,10 @@ def read_sources(targets: list[str], opts: ReadOptions, fetcher: Fetcher | None)
                 yield Item(target, error="fetching URLs is disabled here")
             else:
                 yield from _read_url(target, opts, fetcher)
+            continue
+        scheme = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*)://", target)
+        if scheme:
+            yield Item(target, error=f"{scheme.group(1)}:// is not supported: give an http(s) URL, a file or a folder")
             continue
         path = Path(target)
         if path.is_dir():

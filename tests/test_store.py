@@ -243,3 +243,23 @@ def test_reingest_of_sample_digest_is_unchanged(sample_copy, sample_dir: Path) -
     after = sample_copy.stats()
     assert (after.articles, after.chunks, after.embedded) == (before.articles, before.chunks, before.embedded)
     assert len({a.id for a in sample_copy.articles(page_size=200).articles}) == 30
+
+
+def test_connections_of_ended_threads_are_closed(tmp_path: Path) -> None:
+    """A server's worker threads come and go: each thread's connection must not outlive it."""
+    import threading
+
+    store = SQLiteStore(tmp_path / "threads.db")
+    try:
+        for _ in range(5):
+            workers = [threading.Thread(target=store.stats) for _ in range(8)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+        last = threading.Thread(target=store.stats)  # its new connection closes those of the ended threads
+        last.start()
+        last.join()
+        assert len(store._connections) == 2, len(store._connections)  # this thread's and the last one's
+    finally:
+        store.close()

@@ -70,7 +70,9 @@ class SQLiteStore:
             raise BackendUnavailable(f"cannot create the data directory {self.path.parent}: {exc}") from exc
         self._local = threading.local()
         self._write_lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        # every connection opened, with the thread it serves: a thread's connection is closed once it has ended
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._registry_lock = threading.Lock()
         self._df_cache: dict[str, int] = {}
         self._df_basis = 1
         with self._write_lock:
@@ -91,8 +93,21 @@ class SQLiteStore:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             self._local.conn = conn
-            self._connections.append(conn)
+            with self._registry_lock:
+                self._close_orphans()
+                self._connections.append((threading.current_thread(), conn))
         return conn
+
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended: a server's worker threads come and go, and each
+        would otherwise leave its connection (and its file handles and cache) behind."""
+        alive = []
+        for thread, conn in self._connections:
+            if thread.is_alive():
+                alive.append((thread, conn))
+            else:
+                conn.close()
+        self._connections = alive
 
     @contextmanager
     def _transaction(self):
@@ -115,9 +130,10 @@ class SQLiteStore:
     def close(self) -> None:
         with self._write_lock:  # never under a transaction another thread is running
             self.vectors.save()
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
+            with self._registry_lock:
+                for _, conn in self._connections:
+                    conn.close()
+                self._connections.clear()
             self._local = threading.local()
 
     # -- writing -----------------------------------------------------------------------------------

@@ -122,3 +122,32 @@ def test_metrics_count_the_requests(server: ServerProcess) -> None:
     text = httpx.get(f"{server.base}/metrics").text
     assert 'communique_http_requests_total{method="POST",route="/v1/chat/completions",status="200"}' in text
     assert "communique_answers_total" in text and "communique_index_chunks" in text
+
+
+def test_openai_client_usage_and_max_tokens(openai_client: OpenAI, fact: dict) -> None:
+    full = openai_client.chat.completions.create(model="communique",
+                                                 messages=[{"role": "user", "content": fact["question"]}])
+    assert full.usage.prompt_tokens > 0 and full.usage.completion_tokens > 0
+    assert full.usage.total_tokens == full.usage.prompt_tokens + full.usage.completion_tokens
+    short = openai_client.chat.completions.create(model="communique", max_tokens=5,
+                                                  messages=[{"role": "user", "content": fact["question"]}])
+    assert short.choices[0].finish_reason == "length"
+    assert len(short.choices[0].message.content.split()) <= 5 and short.usage.completion_tokens <= 5
+    chunks = list(openai_client.chat.completions.create(
+        model="communique", stream=True, stream_options={"include_usage": True}, max_tokens=5,
+        messages=[{"role": "user", "content": fact["question"]}]))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert len(text.split()) <= 5
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens <= 5
+
+
+def test_openai_client_refusals_are_protocol_errors(openai_client: OpenAI) -> None:
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as bad:
+        openai_client.chat.completions.create(model="communique", n=2, messages=[{"role": "user", "content": "Hi?"}])
+    assert bad.value.body["param"] == "n" and bad.value.body["type"] == "invalid_request_error"
+    with pytest.raises(openai.NotFoundError) as missing:
+        openai_client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi?"}])
+    assert missing.value.body["param"] == "model" and missing.value.body["code"] == "not_found"

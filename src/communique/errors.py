@@ -9,7 +9,8 @@
     ├── NotFound (404)
     └── BackendUnavailable (503)
 
-The CLI prints the message and exits non-zero; the API renders `{"error": {"code", "message"}}`.
+The CLI prints the message and exits non-zero; the API renders `{"error": {"code", "message", "type", "param"}}`,
+the OpenAI protocol's shape; `param` names the request field at fault, where one is.
 Third-party exceptions are wrapped at the boundary with `raise ... from exc`.
 """
 
@@ -17,6 +18,10 @@ Third-party exceptions are wrapped at the boundary with `raise ... from exc`.
 class CommuniqueError(Exception):
     status = 500
     code = "internal_error"
+
+    def __init__(self, message: str = "", param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 class BadInput(CommuniqueError):

@@ -23,8 +23,10 @@ log = logging.getLogger("communique.serve")
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
-                   details: list | None = None) -> JSONResponse:
-    body: dict = {"error": {"code": code, "message": message}}
+                   details: list | None = None, param: str | None = None) -> JSONResponse:
+    # the OpenAI protocol's error shape, which every route shares: message, type, param, code
+    kind = "server_error" if status >= 500 else "authentication_error" if status == 401 else "invalid_request_error"
+    body: dict = {"error": {"code": code, "message": message, "type": kind, "param": param}}
     if details:
         body["error"]["details"] = details
     return JSONResponse(body, status_code=status, headers=headers)
@@ -132,7 +134,8 @@ def _communique_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-    return error_response(exc.status, exc.code, str(exc) or HTTPStatus(exc.status).phrase, headers)
+    return error_response(exc.status, exc.code, str(exc) or HTTPStatus(exc.status).phrase, headers,
+                          param=getattr(exc, "param", None))
 
 
 _HTTP_CODES = {400: "bad_input", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -159,7 +162,8 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(422, "unprocessable", "send the body as JSON, with Content-Type: application/json")
     details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in errors]
     message = "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in details[:5]) or "invalid request"
-    return error_response(422, "unprocessable", message, details=details)
+    param = ".".join(str(p) for p in errors[0].get("loc", ())[1:]) if errors else None
+    return error_response(422, "unprocessable", message, details=details, param=param or None)
 
 
 def install(app: FastAPI, metrics: Metrics, max_body_bytes: int) -> None:

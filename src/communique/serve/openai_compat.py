@@ -15,10 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from communique.errors import BadInput
+from communique.errors import BadInput, NotFound
 from communique.models import Answer
 from communique.serve.schemas import ERROR_RESPONSES, ChatMessage, ChatRequest
 from communique.serve.streaming import SSE_HEADERS, error_payload, in_thread
+from communique.text import approx_tokens
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
@@ -64,14 +65,42 @@ def _base(kind: str, model: str, completion_id: str, created: int) -> dict:
     return {"id": completion_id, "object": kind, "created": created, "model": model}
 
 
-def completion(answer: Answer, model: str) -> dict:
-    text = answer.answer + sources_block(answer)
+def usage(prompt: str, reply: str) -> dict:
+    """Token counts by the estimate the chunker uses (about 1.4 subword tokens a word): no model's tokenizer
+    runs here, and the counts serve clients that budget or display usage."""
+    p, c = approx_tokens(prompt) if prompt else 0, approx_tokens(reply) if reply else 0
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def cut(text: str, max_tokens: int | None) -> tuple[str, str]:
+    """The reply within `max_tokens` (estimated as `usage` counts them), and the finish reason."""
+    if max_tokens is None or approx_tokens(text) <= max_tokens:
+        return text, "stop"
+    words = text.split(" ")
+    kept: list[str] = []
+    for word in words:
+        if approx_tokens(" ".join([*kept, word])) > max_tokens:
+            break
+        kept.append(word)
+    return " ".join(kept), "length"
+
+
+def completion(answer: Answer, model: str, prompt: str = "", max_tokens: int | None = None) -> dict:
+    text, finish = cut(answer.answer + sources_block(answer), max_tokens)
     return _base("chat.completion", model, f"chatcmpl-{uuid.uuid4().hex}", int(time.time())) | {
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish,
                      "logprobs": None}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": usage(prompt, text),
         "communique": extension(answer),
     }
+
+
+def check_request(body: ChatRequest) -> None:
+    """What this server cannot do is refused plainly, as the protocol's errors, rather than done otherwise."""
+    if body.n != 1:
+        raise BadInput("n must be 1: Communique gives one grounded answer", param="n")
+    if body.model not in (MODEL_ID, ""):
+        raise NotFound(f"the model {body.model!r} does not exist: use {MODEL_ID!r} (GET /v1/models)", param="model")
 
 
 def _chunk(base: dict, delta: dict, finish: str | None = None, **extra) -> str:
@@ -90,13 +119,16 @@ def models():
 async def chat_completions(body: ChatRequest, request: Request):
     service = request.app.state.service
     metrics = request.app.state.metrics
+    check_request(body)
     question, history = split_messages(body.messages)
     filters = body.filters.to_filters() if body.filters else None
     model = body.model or MODEL_ID
+    max_tokens = body.max_completion_tokens or body.max_tokens
+    prompt = " ".join([*(t["content"] for t in history), question])
     if not body.stream:
         answer = await run_in_threadpool(service.ask, question, history, None, filters)
         metrics.observe_answer(answer.refused)
-        return completion(answer, model)
+        return completion(answer, model, prompt, max_tokens)
 
     stream = in_thread(service.ask_events(question, history, None, filters))
     first = await anext(stream)  # bad questions fail here, with a proper status
@@ -106,20 +138,31 @@ async def chat_completions(body: ChatRequest, request: Request):
         yield _chunk(base, {"role": "assistant", "content": ""})
         event = first
         held = ""  # trailing whitespace of a piece waits for the next one: the text ends exactly as answered
+        sent = ""  # what the reply has said so far, for max_tokens and usage
+        finish = "stop"
         try:
             while True:
-                if event.kind == "delta":
+                if event.kind == "delta" and finish == "stop":
                     text = held + event.data
                     piece = text.rstrip()
                     held = text[len(piece):]
+                    piece, finish = cut(sent + piece, max_tokens)
+                    piece = piece[len(sent):]
                     if piece:
+                        sent += piece
                         yield _chunk(base, {"content": piece})
                 elif event.kind == "answer":
                     metrics.observe_answer(event.data.refused)
                     block = sources_block(event.data)
-                    if block:
-                        yield _chunk(base, {"content": block})
-                    yield _chunk(base, {}, "stop", communique=extension(event.data))
+                    if block and finish == "stop":
+                        block, finish = cut(sent + block, max_tokens)
+                        block = block[len(sent):]
+                        sent += block
+                        if block:
+                            yield _chunk(base, {"content": block})
+                    yield _chunk(base, {}, finish, communique=extension(event.data))
+                    if body.stream_options and body.stream_options.include_usage:
+                        yield f"data: {json.dumps(base | {'choices': [], 'usage': usage(prompt, sent)})}\n\n"
                 event = await anext(stream)
         except StopAsyncIteration:
             pass

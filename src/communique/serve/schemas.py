@@ -162,12 +162,20 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = "communique"
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(None, ge=1, description="Most tokens of the reply (the answer is cut there).")
+    max_completion_tokens: int | None = Field(None, ge=1, description="The newer name of max_tokens.")
+    n: int = Field(1, ge=1, description="Choices to return: only 1 is offered.")
     filters: FiltersIn | None = Field(None, description="Communique extension: restrict the articles used.")
 
 

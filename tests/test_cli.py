@@ -254,3 +254,25 @@ def test_out_of_range_option_is_a_usage_error(cli, tmp_path: Path) -> None:
     result = cli("--db", tmp_path / "c.db", "search", "x", "--k", "0")
     assert result.exit_code == 2
     assert "--k" in result.stderr and "Traceback" not in result.output
+
+
+def test_backup_and_restore_round_trip(cli, sample_db_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    shutil.copyfile(sample_db_file, db)
+    copy = tmp_path / "backups" / "monday.db"
+    made = cli("--db", db, "backup", copy)
+    assert made.exit_code == 0 and "backed up 30 articles" in made.stdout
+    before = json.loads(cli("--db", db, "search", "Lumaro ban", "--json").stdout)
+    victim = before[0]["article_id"]
+    assert cli("--db", db, "articles", "delete", victim).exit_code == 0
+    assert json.loads(cli("--db", db, "stats", "--json").stdout)["articles"] == 29
+    restored = cli("--db", db, "restore", copy)
+    assert restored.exit_code == 0 and "restored 30 articles" in restored.stdout
+    assert json.loads(cli("--db", db, "stats", "--json").stdout)["articles"] == 30
+    after = json.loads(cli("--db", db, "search", "Lumaro ban", "--json").stdout)
+    assert [h["article_id"] for h in after] == [h["article_id"] for h in before]
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    refused = cli("--db", db, "restore", junk)
+    assert refused.exit_code != 0 and "not a Communique database" in f"{refused.output}{refused.exception}"
+    assert json.loads(cli("--db", db, "stats", "--json").stdout)["articles"] == 30

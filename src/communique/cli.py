@@ -105,6 +105,19 @@ def ingest(
 
 
 @app.command()
+def backup(dest: Annotated[Path, typer.Argument(help="File to write the backup to.")]) -> None:
+    """Copy the database, consistently, while it may be in use (the ANN index is rebuilt on restore)."""
+    size = service().backup(dest)
+    typer.echo(f"backed up {service().stats().articles} articles to {dest} ({size / 1e6:.1f} MB)")
+
+
+@app.command()
+def restore(source: Annotated[Path, typer.Argument(help="A backup made by `communique backup`.")]) -> None:
+    """Replace the database by a backup. Stop `communique serve` first."""
+    typer.echo(f"restored {service().restore(source)} articles from {source}")
+
+
+@app.command()
 def embed() -> None:
     """Embed chunks that have no vector yet (resumes an interrupted ingest)."""
     typer.echo(f"{service().embed()} chunks embedded")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 from communique.answer.events import AnswerEvent
 from communique.config import Settings
@@ -144,6 +145,24 @@ class Communique:
 
     def stats(self) -> StoreStats:
         return self.store.stats()
+
+    # -- backups ------------------------------------------------------------------------------------
+    def backup(self, dest: Path) -> int:
+        """A consistent copy of the SQLite store at `dest`, made while it serves; returns its size in bytes."""
+        from communique.store.backup import backup
+
+        if self.settings.store != "sqlite":
+            raise BadInput("backup copies the SQLite store; back a Milvus collection up with Milvus' own tools")
+        return backup(self.store._conn(), dest)
+
+    def restore(self, source: Path) -> int:
+        """Replace the store by a backup (closing it first); returns the number of articles restored."""
+        from communique.store.backup import restore
+
+        if self.settings.store != "sqlite":
+            raise BadInput("restore replaces the SQLite store; restore a Milvus collection with Milvus' own tools")
+        self.close()
+        return restore(source, self.settings.db)
 
     # -- answering ----------------------------------------------------------------------------------
     def ask(

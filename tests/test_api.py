@@ -601,3 +601,32 @@ def test_markers_in_article_text_cite_nothing(client: TestClient, hostile_articl
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])]
     assert numbers and set(numbers) == {c["n"] for c in answer["citations"]}, answer
     assert "［1］" in client.get(f"/api/articles/{hostile_article}").json()["text"]
+
+
+def test_every_response_says_nosniff_and_is_not_framed_unless_it_allows_it(client: TestClient) -> None:
+    for path in ("/health", "/api/articles", "/no-such-route", "/", "/v1/models"):
+        r = client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert "x-frame-options" in r.headers or "frame-ancestors" in r.headers.get("content-security-policy", ""), path
+    assert "access-control-allow-origin" not in client.get("/api/articles",
+                                                           headers={"Origin": "https://evil.example"}).headers
+
+
+def test_busy_and_rate_limited_clients_are_told_when_to_come_back(db: Path) -> None:
+    svc = new_service(db, max_answers_in_flight=0, rate_limit_per_minute=2, rate_limit_loopback=True,
+                      cors_origins=["https://news.example"])
+    try:
+        with TestClient(create_app(svc)) as c:
+            wait_healthy(c)
+            busy = c.post("/api/ask", json={"question": "What is the Valletta Accord?"})
+            assert_error(busy, 503, "busy")
+            assert busy.headers["retry-after"] == "1"
+            assert c.get("/api/search", params={"q": "Lumaro"}).status_code == 200  # the second of a bucket of 2
+            limited = c.get("/api/search", params={"q": "Lumaro"})
+            assert_error(limited, 429, "rate_limited")
+            assert int(limited.headers["retry-after"]) >= 1
+            assert c.get("/api/articles").status_code == 200  # browsing is not rate-limited
+            cors = c.get("/api/articles", headers={"Origin": "https://news.example"})
+            assert cors.headers["access-control-allow-origin"] == "https://news.example"
+    finally:
+        svc.close()

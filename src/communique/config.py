@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, description="Longest question accepted.")
     max_history_turns: int = Field(50, description="Most turns of conversation history accepted with a question.")
     max_turn_chars: int = Field(8000, description="Longest turn of conversation history accepted.")
+    max_answers_in_flight: int = Field(8, description="Questions answered at once; beyond, 503 with Retry-After.")
+    rate_limit_per_minute: int = Field(120, description="Asks and searches per client address a minute; 0: off.")
+    rate_limit_loopback: bool = Field(False, description="Rate-limit 127.0.0.1 too (behind a local proxy).")
+    cors_origins: list[str] = Field(default_factory=list,
+                                    description="Sites whose pages may call the API from a browser; none by default.")
     max_body_bytes: int = Field(20_000_000, description="Largest request body accepted.")
 
     @classmethod

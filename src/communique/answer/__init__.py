@@ -200,31 +200,45 @@ def learned_events(service: Communique, q: Question, history: list[dict], as_of:
     if service.settings.generator != "extractive" and not draft.refused:
         from communique.answer.generate import generate_from
 
-        stream = generate_from(service, q, learned.passages(reading, decision), draft)
-        while True:  # the model reads the ranker's best passages; the learned answer stands if nothing survives
-            try:
-                event = next(stream)
-            except StopIteration as done:
-                model_draft = done.value
-                break
-            t_first = t_first or time.perf_counter()
-            yield event
+        # the model reads the ranker's best passages; the learned answer stands if nothing survives
+        model_draft, t_first = yield from relayed(generate_from(service, q, learned.passages(reading, decision),
+                                                                draft))
         if model_draft is not draft:
             draft = model_draft
-        else:  # nothing the model wrote survived: the learned answer is the answer
+        else:
             yield AnswerEvent("delta", draft.text)
     else:
         yield AnswerEvent("delta", draft.text)
-    t_answer = time.perf_counter()
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [f.article for f in reading.found if f.article.id in cited_ids]
-    yield AnswerEvent("answer", Answer(
+    yield AnswerEvent("answer", finished(q, draft, cited, (t0, t_retrieve, t_first)))
+
+
+def relayed(stream: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
+    """Pass a draft's events on; returns (the draft, when its first event came)."""
+    t_first = None
+    while True:
+        try:
+            event = next(stream)
+        except StopIteration as done:
+            return done.value, t_first
+        t_first = t_first or time.perf_counter()
+        yield event
+
+
+def finished(q: Question, draft: Draft, cited: list, times: tuple[float, float, float | None]) -> Answer:
+    """The answer event's payload, with its timings: retrieval, generation, first delta, total, first token."""
+    t0, t_retrieve, t_first = times
+    now = time.perf_counter()
+    answer = Answer(
         answer=draft.text, refused=draft.refused, citations=draft.book.citations(),
         followups=suggest(q, cited, draft.refused),
-        timings_ms={"retrieve": (t_retrieve - t0) * 1000, "generate": (t_answer - t_retrieve) * 1000,
-                    "first_delta": ((t_first or t_answer) - t0) * 1000, "total": (time.perf_counter() - t0) * 1000}
-        | ({"first_token": (t_retrieve - t0) * 1000 + draft.model_first_token_ms}
-           if draft.model_first_token_ms is not None else {})))
+        timings_ms={"retrieve": (t_retrieve - t0) * 1000, "generate": (now - t_retrieve) * 1000,
+                    "first_delta": ((t_first or now) - t0) * 1000, "total": (now - t0) * 1000},
+    )
+    if draft.model_first_token_ms is not None:  # retrieval + prompt processing + the model's first token
+        answer.timings_ms["first_token"] = (t_retrieve - t0) * 1000 + draft.model_first_token_ms
+    return answer
 
 
 def answer_events(
@@ -239,34 +253,14 @@ def answer_events(
     q, evidence = evidence_for(service, question, history, as_of, filters)
     t_retrieve = time.perf_counter()
     yield AnswerEvent("sources", _sources_payload(evidence))
-    t_first = None
     asks = two_asks(question) if q.is_english and q.kind not in _WHOLE_ONLY else None
     both = answer_both(service, asks, history, as_of, filters) if asks else None
     names = each_name(question) if q.kind not in _WHOLE_ONLY and not BOTH_STORIES.search(question) else None
     if both is None and names:
         whole = compose(evidence)  # two names no story holds together: what each story says of its own
         both = answer_both(service, names, history, as_of, filters, follow_on=False) if whole.refused else whole
-    stream = draft_answer(service, q, evidence, both)
-    while True:
-        try:
-            event = next(stream)
-        except StopIteration as done:
-            draft = done.value
-            break
-        t_first = t_first or time.perf_counter()
-        yield event
-    t_answer = time.perf_counter()
+    draft, t_first = yield from relayed(draft_answer(service, q, evidence, both))
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [c.article for c in evidence.candidates if c.article.id in cited_ids] or \
         [c.article for c in draft.support]
-    answer = Answer(
-        answer=draft.text,
-        refused=draft.refused,
-        citations=draft.book.citations(),
-        followups=suggest(q, cited, draft.refused),
-        timings_ms={"retrieve": (t_retrieve - t0) * 1000, "generate": (t_answer - t_retrieve) * 1000,
-                    "first_delta": ((t_first or t_answer) - t0) * 1000, "total": (time.perf_counter() - t0) * 1000},
-    )
-    if draft.model_first_token_ms is not None:  # retrieval + prompt processing + the model's first token
-        answer.timings_ms["first_token"] = (t_retrieve - t0) * 1000 + draft.model_first_token_ms
-    yield AnswerEvent("answer", answer)
+    yield AnswerEvent("answer", finished(q, draft, cited, (t0, t_retrieve, t_first)))

@@ -630,3 +630,20 @@ def test_busy_and_rate_limited_clients_are_told_when_to_come_back(db: Path) -> N
             assert cors.headers["access-control-allow-origin"] == "https://news.example"
     finally:
         svc.close()
+
+
+def test_reader_keys_close_asking_and_searching(db: Path) -> None:
+    svc = new_service(db, reader_keys=["reader-one"], admin_key=ADMIN_KEY)
+    try:
+        with TestClient(create_app(svc)) as c:
+            wait_healthy(c)
+            assert_error(c.post("/api/ask", json={"question": "What is the Valletta Accord?"}), 401, "unauthorized")
+            assert_error(c.get("/api/search", params={"q": "Lumaro"}, headers={"Authorization": "Bearer nope"}),
+                         401, "unauthorized")
+            assert c.get("/api/search", params={"q": "Lumaro"},
+                         headers={"Authorization": "Bearer reader-one"}).status_code == 200
+            assert c.get("/api/search", params={"q": "Lumaro"},
+                         headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 200
+            assert c.get("/api/articles").status_code == 200 and c.get("/health").status_code == 200
+    finally:
+        svc.close()

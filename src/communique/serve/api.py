@@ -339,8 +339,12 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     app.state.embed_worker = worker
     middleware.install(app, app.state.metrics, service.settings.max_body_bytes)
     settings = service.settings
+    keys = [k.get_secret_value() for k in settings.reader_keys]
+    if keys and settings.admin_key is not None:
+        keys.append(settings.admin_key.get_secret_value())
     app.add_middleware(Guard, max_in_flight=settings.max_answers_in_flight,
-                       per_minute=settings.rate_limit_per_minute, loopback=settings.rate_limit_loopback)
+                       per_minute=settings.rate_limit_per_minute, loopback=settings.rate_limit_loopback,
+                       keys=tuple(keys))
     if settings.cors_origins:  # closed unless the owner names the sites that may call the API from a browser
         from fastapi.middleware.cors import CORSMiddleware
 

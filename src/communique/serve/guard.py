@@ -5,6 +5,8 @@
 - Per-client rate: each client address may ask or search `rate_limit_per_minute` times a minute (a token
   bucket, so short bursts pass); beyond, 429 with `Retry-After`. Loopback is exempt unless
   `rate_limit_loopback` (a reverse proxy on the same machine makes every client loopback: turn it on there).
+- Reader keys: when `reader_keys` are set, asking and searching need `Authorization: Bearer <one of them>`
+  (the admin key also opens them; an OpenAI client sends its api_key this way); else 401.
 - Headers: `X-Content-Type-Options: nosniff` on every response, and `X-Frame-Options: DENY` on every response
   that sets no `Content-Security-Policy` of its own (pages set `frame-ancestors` themselves; the widget's page
   allows the sites that embed it).
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from dataclasses import dataclass
@@ -32,8 +35,10 @@ class Bucket:
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, max_in_flight: int, per_minute: int, loopback: bool) -> None:
+    def __init__(self, app: ASGIApp, max_in_flight: int, per_minute: int, loopback: bool,
+                 keys: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.keys = tuple(k.encode() for k in keys if k)
         self.max_in_flight = max_in_flight
         self.per_minute = per_minute
         self.loopback = loopback
@@ -57,6 +62,11 @@ class Guard:
                 return 0.0
             return (1 - b.tokens) * 60 / self.per_minute
 
+    def _keyed(self, scope: Scope) -> bool:
+        header = dict(scope.get("headers", [])).get(b"authorization", b"")
+        scheme, _, token = header.partition(b" ")
+        return scheme.lower() == b"bearer" and any(hmac.compare_digest(token.strip(), k) for k in self.keys)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -76,6 +86,11 @@ class Guard:
         path, method = scope.get("path", ""), scope.get("method", "")
         if path not in READER_PATHS or (method != "POST" and path != "/api/search"):
             await self.app(scope, receive, send_with_headers)
+            return
+        if self.keys and not self._keyed(scope):
+            response = error_response(401, "unauthorized", "a valid reader key is required: Authorization: Bearer "
+                                      "<key>", headers={"WWW-Authenticate": "Bearer"})
+            await response(scope, receive, send_with_headers)
             return
         client = (scope.get("client") or ("unknown", 0))[0]
         wait = self._allowed(client)

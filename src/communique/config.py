@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(180, description="Target chunk size in (approximate) tokens.")
     embed_batch: int = Field(64, description="Chunks embedded per batch.")
     embed_threads: int | None = Field(None, description="Threads of the embedder; default: all cores.")
+    embed_cache: bool = Field(True, description="Keep every passage vector, keyed by model and text, so no text "
+                                                "is embedded twice.")
+    embed_cache_path: Path | None = Field(None, description="The vector cache file (default: embedding-cache.db "
+                                                            "beside the database).")
     fetch_timeout_s: float = Field(20.0, description="Timeout for fetching feeds and pages over HTTP.")
     fetch_concurrency: int = Field(8, description="Pages fetched at once when a feed lists summaries only.")
     max_item_bytes: int = Field(5_000_000, description="Largest single item (file, page, JSON line) accepted.")

@@ -63,13 +63,22 @@ class Communique:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = default_embedder(self.settings.embed_threads)
+            inner = default_embedder(self.settings.embed_threads)
+            if self.settings.embed_cache:
+                from communique.embed.cache import CachedEmbedder
+
+                path = self.settings.embed_cache_path or self.settings.db.parent / "embedding-cache.db"
+                inner = CachedEmbedder(inner, path)
+            self._embedder = inner
         return self._embedder
 
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if hasattr(self._embedder, "close"):  # the vector cache's connection; the model itself is shared
+            self._embedder.close()
+            self._embedder = None
 
     # -- ingest -------------------------------------------------------------------------------------
     def ingest(

@@ -1,0 +1,156 @@
+"""Mixed load on a real `communique serve`: many clients asking, streaming, searching, browsing and talking to
+/v1 at once while articles are ingested through the API.
+
+Starts the server on 127.0.0.1 over the in-repo sample digests, runs `--clients` threads for `--seconds`, and
+prints per endpoint: requests, p50/p95/p99 latency, and responses by status (503s are the in-flight cap at
+work, 429s the rate limit); then throughput, and the server's RSS and open file handles at start and end.
+Usage: python benchmarks/bench_load.py [--clients 50] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "bench-admin-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(p * len(ordered))) - 1))] if ordered else float("nan")
+
+
+def process_state(pid: int) -> tuple[float, int]:
+    """(RSS in MB, open file handles) of a process, from /proc."""
+    rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+               if line.startswith("VmRSS:")) / 1024
+    return rss, len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    args = ap.parse_args()
+    questions = [json.loads(line)["question"] for line in
+                 (ROOT / "src/communique/evalsets/sample.jsonl").read_text().splitlines() if line.strip()]
+    exe = str(Path(sys.executable).with_name("communique"))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = str(Path(tmp) / "load.db")
+        subprocess.run([exe, "--db", db, "ingest", str(ROOT / "src/communique/sample")], check=True,
+                       capture_output=True)
+        port = free_port()
+        env = {**__import__("os").environ, "COMMUNIQUE_ADMIN_KEY": KEY}
+        server = subprocess.Popen([exe, "--db", db, "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.3)
+            start_state = process_state(server.pid)
+            latencies: dict[str, list[float]] = defaultdict(list)
+            statuses: dict[str, Counter] = defaultdict(Counter)
+            lock = threading.Lock()
+            stop = time.monotonic() + args.seconds
+
+            def record(name: str, t0: float, status: int | str) -> None:
+                with lock:
+                    latencies[name].append((time.perf_counter() - t0) * 1000)
+                    statuses[name][status] += 1
+
+            def reader(seed: int) -> None:
+                rng = random.Random(seed)
+                with httpx.Client(base_url=base, timeout=60) as c:
+                    while time.monotonic() < stop:
+                        q = rng.choice(questions)
+                        kind = rng.choices(["ask", "stream", "search", "articles", "v1"], [30, 15, 25, 15, 15])[0]
+                        t0 = time.perf_counter()
+                        try:
+                            if kind == "ask":
+                                status = c.post("/api/ask", json={"question": q}).status_code
+                            elif kind == "stream":
+                                with c.stream("POST", "/api/ask", json={"question": q},
+                                              headers={"Accept": "text/event-stream"}) as r:
+                                    for _ in r.iter_lines():
+                                        pass
+                                    status = r.status_code
+                            elif kind == "search":
+                                status = c.get("/api/search", params={"q": q}).status_code
+                            elif kind == "articles":
+                                status = c.get("/api/articles", params={"page": rng.randint(1, 3)}).status_code
+                            else:
+                                status = c.post("/v1/chat/completions", json={
+                                    "model": "communique", "messages": [{"role": "user", "content": q}]}).status_code
+                        except httpx.HTTPError as exc:
+                            status = type(exc).__name__
+                        record(kind, t0, status)
+
+            def ingester() -> None:
+                with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {KEY}"}) as c:
+                    i = 0
+                    while time.monotonic() < stop:
+                        article = {"title": f"Load test report {i}", "published": "2026-11-20",
+                                   "text": f"Regulators in city {i} fined a data broker {i + 3} million euros on "
+                                           "Friday for selling location data without consent."}
+                        t0 = time.perf_counter()
+                        try:
+                            status = c.post("/api/ingest", json={"articles": [article]}).status_code
+                        except httpx.HTTPError as exc:
+                            status = type(exc).__name__
+                        record("ingest", t0, status)
+                        i += 1
+                        time.sleep(1.0)
+
+            threads = [threading.Thread(target=reader, args=(i,)) for i in range(args.clients)]
+            threads.append(threading.Thread(target=ingester))
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - t0
+            end_state = process_state(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    total = sum(len(v) for v in latencies.values())
+    print(f"{args.clients} clients for {args.seconds:.0f} s, with an ingest a second: {total} requests, "
+          f"{total / wall:.1f}/s\n")
+    print("| endpoint | requests | p50 ms | p95 ms | p99 ms | responses |\n|---|---|---|---|---|---|")
+    for name in sorted(latencies):
+        v = latencies[name]
+        shown = ", ".join(f"{k}: {n}" for k, n in sorted(statuses[name].items(), key=lambda kv: str(kv[0])))
+        print(f"| {name} | {len(v)} | {statistics.median(v):.0f} | {percentile(v, 0.95):.0f} | "
+              f"{percentile(v, 0.99):.0f} | {shown} |")
+    print(f"\nserver RSS {start_state[0]:.0f} MB → {end_state[0]:.0f} MB; open file handles {start_state[1]} → "
+          f"{end_state[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -118,6 +118,14 @@ def restore(source: Annotated[Path, typer.Argument(help="A backup made by `commu
 
 
 @app.command()
+def purge(before: Annotated[str, typer.Option("--before", help="Delete conversations logged before (YYYY-MM-DD).")]
+          ) -> None:
+    """Delete logged conversations (kept only when log_conversations is on) from before a day."""
+    day = parse_day(before, "--before")
+    typer.echo(f"{service().purge(day)} logged conversations deleted")
+
+
+@app.command()
 def embed() -> None:
     """Embed chunks that have no vector yet (resumes an interrupted ingest)."""
     typer.echo(f"{service().embed()} chunks embedded")

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     max_answers_in_flight: int = Field(8, description="Questions answered at once; beyond, 503 with Retry-After.")
     rate_limit_per_minute: int = Field(120, description="Asks and searches per client address a minute; 0: off.")
     rate_limit_loopback: bool = Field(False, description="Rate-limit 127.0.0.1 too (behind a local proxy).")
+    log_conversations: bool = Field(False, description="Keep readers' questions and answers (conversations.db).")
+    conversation_retention_days: int = Field(30, ge=1, description="Days a logged conversation is kept.")
     reader_keys: list[SecretStr] = Field(default_factory=list,
                                          description="Bearer keys readers need to ask and search; none: open.")
     cors_origins: list[str] = Field(default_factory=list,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from communique.answer.events import AnswerEvent
 from communique.config import Settings
+from communique.conversations import ConversationLog, log_path
 from communique.embed import Embedder, default_embedder
 from communique.errors import BadInput, NotFound, Unprocessable
 from communique.ingest import IngestReport, ReadOptions, embed_pending, ingest_items, read_sources
@@ -49,6 +50,7 @@ class Communique:
         self.settings = settings or Settings()
         self._store: Store | None = None
         self._embedder = embedder
+        self._conversations: ConversationLog | None = None
         self._lock = threading.Lock()
 
     # -- components, created on first use -------------------------------------------------------------
@@ -76,6 +78,9 @@ class Communique:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._conversations is not None:
+            self._conversations.close()
+            self._conversations = None
         if hasattr(self._embedder, "close"):  # the vector cache's connection; the model itself is shared
             self._embedder.close()
             self._embedder = None
@@ -198,7 +203,28 @@ class Communique:
         self._check_question(question, history)
         for day in (as_of, filters.since if filters else None, filters.until if filters else None):
             check_day(day)
-        yield from answer_events(self, question, recent_turns(history or []), as_of, filters)
+        for event in answer_events(self, question, recent_turns(history or []), as_of, filters):
+            if event.kind == "answer" and self.settings.log_conversations:
+                self.conversations.record(question, event.data.answer, event.data.refused,
+                                          [c.title for c in event.data.citations])
+            yield event
+
+    @property
+    def conversations(self) -> ConversationLog:
+        """The conversation log (made on first use; only written when `log_conversations` is on)."""
+        if self._conversations is None:
+            with self._lock:
+                if self._conversations is None:
+                    self._conversations = ConversationLog(log_path(self.settings.db),
+                                                          self.settings.conversation_retention_days)
+        return self._conversations
+
+    def purge(self, before: date) -> int:
+        """Delete logged conversations from before a day; returns how many went."""
+        check_day(before)
+        if not log_path(self.settings.db).exists():
+            return 0
+        return self.conversations.purge(before)
 
     def _check_question(self, question: str, history: list[dict] | None) -> None:
         if not isinstance(question, str) or not question.strip():

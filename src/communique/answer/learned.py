@@ -200,9 +200,9 @@ def passages(reading: Reading, decision: Decision, most: int = 4) -> list[Passag
     return out
 
 
-def written(decision: Decision, with_quote: bool = False) -> tuple[str, CitationBook]:
+def written(decision: Decision) -> tuple[str, CitationBook]:
     """The answer text: each chosen sentence's answer spans with its citation, or the sentence itself where no
-    span is sure; `with_quote` adds the sentence after its spans."""
+    span is sure (the sentence stays in the citation's quote)."""
     book = CitationBook()
     pieces = []
     for row, leads in decision.chosen:
@@ -210,7 +210,7 @@ def written(decision: Decision, with_quote: bool = False) -> tuple[str, Citation
         sentence = strip_markers(row.text).strip().rstrip(".")
         if leads:
             lead = " and ".join(dict.fromkeys(leads))
-            pieces.append(f"{lead} {marker(n)}" + (f" ({sentence})" if with_quote else ""))
+            pieces.append(f"{lead} {marker(n)}")
         else:
             pieces.append(f"{sentence} {marker(n)}")
     text = "; ".join(pieces)

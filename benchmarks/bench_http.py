@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+
+from benchlib import serve_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -35,12 +35,6 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, int(round(p * len(ordered))) - 1)]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=96)
@@ -50,23 +44,9 @@ def main() -> int:
     args = ap.parse_args()
     corpus, qfile = corpus_and_questions()
     questions = [json.loads(line) for line in qfile.read_text(encoding="utf-8").splitlines() if line.strip()]
-    exe = str(Path(sys.executable).with_name("communique"))
     with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "bench.db")
-        subprocess.run([exe, "--db", db, "ingest", str(corpus)], check=True, capture_output=True)
-        port = free_port()
-        server = subprocess.Popen([exe, "--db", db, "serve", "--port", str(port)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
+        server, base = serve_corpus(str(Path(tmp) / "bench.db"), corpus)
         try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.3)
             rows = []
             with httpx.Client(timeout=60) as client:
                 def ask(i: int) -> tuple[float, bool]:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,14 +22,10 @@ from pathlib import Path
 
 import httpx
 
+from benchlib import serve_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-admin-key"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -53,25 +47,10 @@ def main() -> int:
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in
                  (ROOT / "src/communique/evalsets/sample.jsonl").read_text().splitlines() if line.strip()]
-    exe = str(Path(sys.executable).with_name("communique"))
     with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "load.db")
-        subprocess.run([exe, "--db", db, "ingest", str(ROOT / "src/communique/sample")], check=True,
-                       capture_output=True)
-        port = free_port()
-        env = {**__import__("os").environ, "COMMUNIQUE_ADMIN_KEY": KEY}
-        server = subprocess.Popen([exe, "--db", db, "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
+        server, base = serve_corpus(str(Path(tmp) / "load.db"), ROOT / "src/communique/sample",
+                                    {"COMMUNIQUE_ADMIN_KEY": KEY})
         try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.3)
             start_state = process_state(server.pid)
             latencies: dict[str, list[float]] = defaultdict(list)
             statuses: dict[str, Counter] = defaultdict(Counter)

@@ -100,3 +100,30 @@ class Report:
 
 def yes(flag: bool) -> str:
     return "yes" if flag else "**no**"
+
+
+def serve_corpus(db: str, corpus: Path, env: dict[str, str] | None = None):
+    """Ingest `corpus` into `db`, start `communique serve` on a free 127.0.0.1 port and wait until /health is
+    200; returns (the server process, its base URL). The caller terminates the process."""
+    import socket
+    import subprocess
+
+    import httpx
+
+    exe = str(Path(sys.executable).with_name("communique"))
+    subprocess.run([exe, "--db", db, "ingest", str(corpus)], check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([exe, "--db", db, "serve", "--port", str(port)], env={**os.environ, **(env or {})},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return server, base

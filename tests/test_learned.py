@@ -105,3 +105,20 @@ def test_shipped_models_are_what_the_training_script_builds(tmp_path: Path) -> N
     else:
         gap = json.loads(done.stdout.strip().splitlines()[-1])["sentence_mean_abs_diff"]
         assert gap < 0.02, f"the rebuilt sentence model scores {gap:.3f} away from the shipped one"
+
+
+def test_reingesting_an_unchanged_article_runs_no_nlp_again(tmp_path: Path, make_service, monkeypatch) -> None:
+    import communique.ingest as ingest_module
+
+    digest = tmp_path / "digest-2026-11-16.txt"
+    digest.write_text(USER_DIGEST)
+    svc = make_service("again")
+    svc.ingest([str(digest)], embed=False)
+    calls: list[str] = []
+    real = ingest_module.annotate
+    monkeypatch.setattr(ingest_module, "annotate", lambda text, *a: calls.append(text) or real(text, *a))
+    report = svc.ingest([str(digest)], embed=False)
+    assert len(report.unchanged) == 3 and calls == []
+    digest.write_text(USER_DIGEST.replace("€3.5 million", "€4 million"))
+    svc.ingest([str(digest)], embed=False)
+    assert len(calls) == 1 and "€4 million" in calls[0]  # an edited article is annotated anew

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def served_schema(_sample_build, tmp_path_factory) -> Iterator[object]:
     db: Path = copy_sample_db(_sample_build, tmp_path_factory, "fuzz")
-    service = Communique(Settings(db=db, admin_key=ADMIN_KEY, max_body_bytes=200_000))
+    service = Communique(Settings(db=db, admin_key=ADMIN_KEY, max_body_bytes=200_000, rate_limit_per_minute=0))
     app = create_app(service)
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     service.close()

@@ -11,6 +11,7 @@ Offsets are characters of `Article.text`. `flags` is a bit set of `NEGATED`, `AD
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import threading
@@ -117,7 +118,6 @@ def annotate(text: str, language: str | None = "en", published: date | None = No
     spans = sentence_spans(text)
     out: list[list] = [[a, b, 0, [], []] for a, b in spans]
     starts = [a for a, _ in spans]
-    import bisect
 
     def sentence_of(char: int) -> list | None:
         i = bisect.bisect_right(starts, char) - 1

@@ -163,11 +163,9 @@ class Communique:
     # -- backups ------------------------------------------------------------------------------------
     def backup(self, dest: Path) -> int:
         """A consistent copy of the SQLite store at `dest`, made while it serves; returns its size in bytes."""
-        from communique.store.backup import backup
-
         if self.settings.store != "sqlite":
             raise BadInput("backup copies the SQLite store; back a Milvus collection up with Milvus' own tools")
-        return backup(self.store._conn(), dest)
+        return self.store.backup(dest)
 
     def restore(self, source: Path) -> int:
         """Replace the store by a backup (closing it first); returns the number of articles restored."""

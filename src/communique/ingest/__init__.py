@@ -58,8 +58,18 @@ def prepare(article: Article) -> Article:
     article.text = clean_whitespace(article.text)
     article.language = article.language or detect_language(article.text)
     article.id = article_id(article)
-    if article.text and article.annotations is None:
-        article.annotations = annotate(article.text, article.language, article.published)
+    return article
+
+
+def annotated(article: Article, store: Store) -> Article:
+    """The article with its sentence notes: those already stored when its text is unchanged (re-ingesting an
+    archive runs no NLP again), else made now."""
+    if article.annotations is None and article.text:
+        stored = store.get(article.id)
+        if stored is not None and stored.text == article.text and stored.annotations:
+            article.annotations = stored.annotations
+        else:
+            article.annotations = annotate(article.text, article.language, article.published)
     return article
 
 
@@ -78,6 +88,7 @@ def ingest_items(
                 article = prepare(item.article)
                 if not article.text:
                     raise ValueError("article has no text")
+                article = annotated(article, store)
                 result = store.write(article, chunk_article(article, chunk_tokens))
                 outcome = result.outcome
                 getattr(report, outcome).append(result.article_id)

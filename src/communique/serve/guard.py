@@ -25,7 +25,7 @@ from communique.serve.middleware import error_response
 
 ANSWER_PATHS = ("/api/ask", "/v1/chat/completions")
 READER_PATHS = (*ANSWER_PATHS, "/api/search")
-_LOOPBACK = ("127.", "::1", "localhost", "testclient")
+_LOOPBACK = ("127.", "::1", "localhost")
 
 
 @dataclass

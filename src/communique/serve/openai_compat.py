@@ -77,12 +77,14 @@ def cut(text: str, max_tokens: int | None) -> tuple[str, str]:
     if max_tokens is None or approx_tokens(text) <= max_tokens:
         return text, "stop"
     words = text.split(" ")
-    kept: list[str] = []
-    for word in words:
-        if approx_tokens(" ".join([*kept, word])) > max_tokens:
-            break
-        kept.append(word)
-    return " ".join(kept), "length"
+    low, high = 0, len(words)  # the most words whose estimate fits: the estimate grows with the words
+    while low < high:
+        mid = (low + high + 1) // 2
+        if approx_tokens(" ".join(words[:mid])) <= max_tokens:
+            low = mid
+        else:
+            high = mid - 1
+    return " ".join(words[:low]), "length"
 
 
 def completion(answer: Answer, model: str, prompt: str = "", max_tokens: int | None = None) -> dict:

@@ -136,6 +136,12 @@ class SQLiteStore:
                 self._connections.clear()
             self._local = threading.local()
 
+    def backup(self, dest: Path) -> int:
+        """A consistent copy of the database at `dest`, made while it is in use; returns its size in bytes."""
+        from communique.store.backup import backup
+
+        return backup(self._conn(), dest)
+
     # -- writing -----------------------------------------------------------------------------------
     def _find_existing(self, conn: sqlite3.Connection, article: Article, digest: str) -> sqlite3.Row | None:
         for sql, arg in (

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from communique.ingest.watch import PollResult
     from communique.service import Communique
 
 app = typer.Typer(
@@ -102,6 +103,41 @@ def ingest(
             f"{len(report.failed)} failed; {report.embedded} chunks embedded"
         )
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def watch(
+    feeds: Annotated[list[str] | None, typer.Argument(help="RSS or Atom feed URLs (default: the watch_feeds setting).",
+                                                       show_default=False)] = None,
+    every: Annotated[str | None, typer.Option(help="Time between two polls of a feed: 30s, 5m, 30m, 2h "
+                                                   "(default: the watch_every setting, 30m).")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Poll every feed once and exit; exit code 1 when a poll "
+                                                      "failed (for cron).")] = False,
+    no_embed: Annotated[bool, typer.Option("--no-embed", help="Store text only; embed later.")] = False,
+) -> None:
+    """Poll feeds and ingest their new entries: conditional GET, backoff on errors, state kept in the database."""
+    import logging
+    from datetime import datetime
+
+    logging.getLogger("communique.watch").addHandler(logging.NullHandler())  # the lines printed here say it all
+
+    from communique.durations import format_duration
+
+    def show(result: PollResult) -> None:
+        typer.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S}  {result.summary()}")
+        for origin, error in result.failed:
+            typer.echo(f"  failed  {origin}: {error}")
+
+    watcher = service().watcher(feeds, every, embed=not no_embed, on_poll=show)
+    try:
+        if once:
+            results = watcher.poll_all()
+            raise typer.Exit(1 if any(r.outcome == "error" for r in results) else 0)
+        n = len(watcher.feeds)
+        typer.echo(f"watching {n} feed{'s' * (n != 1)}, every {format_duration(watcher.every_s)}; Ctrl-C stops")
+        watcher.run()
+    finally:
+        watcher.close()
 
 
 @app.command()

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     fetch_concurrency: int = Field(8, description="Pages fetched at once when a feed lists summaries only.")
     max_item_bytes: int = Field(5_000_000, description="Largest single item (file, page, JSON line) accepted.")
 
+    # Watching feeds
+    watch_feeds: list[str] = Field(
+        default_factory=list, description="Feed URLs `communique serve` polls in the background; none: no polling.")
+    watch_every: str = Field("30m", description="Time between two polls of a watched feed: 30s, 5m, 30m, 2h.")
+
     # Retrieval
     search_k: int = Field(10, description="Default number of search results.")
     per_article: int = Field(2, description="At most this many chunks of one article in a result list.")
@@ -97,6 +102,26 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list,
                                     description="Sites whose pages may call the API from a browser; none by default.")
     max_body_bytes: int = Field(20_000_000, description="Largest request body accepted.")
+
+    @field_validator("watch_every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        from communique.durations import parse_duration
+        from communique.errors import BadInput
+
+        try:
+            parse_duration(value)
+        except BadInput as exc:  # pydantic reports a ValueError as a validation error of this field
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("watch_feeds")
+    @classmethod
+    def _feed_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"a watched feed is an http(s) URL, not {url!r}")
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from communique.answer.events import AnswerEvent
 from communique.config import Settings
@@ -22,6 +23,9 @@ from communique.ingest.items import Item
 from communique.models import Answer, Article, Filters, Hit
 from communique.retrieve import hybrid_search
 from communique.store import ArticlePage, Store, StoreStats, open_store
+
+if TYPE_CHECKING:
+    from communique.ingest.watch import FeedWatcher, PollResult
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # days a reader may ask about: date arithmetic stays in range
 MAX_PAGE = 1_000_000  # SQLite's OFFSET is a 64-bit integer: a larger page overflows it
@@ -119,6 +123,42 @@ class Communique:
         if embed:
             report.embedded = self.embed()
         return report
+
+    def watcher(
+        self,
+        feeds: list[str] | None = None,
+        every: str | None = None,
+        embed: bool = True,
+        on_poll: Callable[[PollResult], None] | None = None,
+    ) -> FeedWatcher:
+        """A watcher of `feeds` (default: `watch_feeds`) polled every `every` (default: `watch_every`), whose state
+        lives in the store's SQLite file; with `embed`, a poll that stored something embeds it before `on_poll`
+        sees it. The caller closes the watcher."""
+        from communique.durations import parse_duration
+        from communique.ingest.watch import FeedWatcher
+        from communique.store.feeds import FeedStates
+
+        feeds = feeds or self.settings.watch_feeds
+        if not feeds:
+            raise BadInput("name a feed URL to watch, or set watch_feeds")
+        every_s = parse_duration(every or self.settings.watch_every)
+
+        def polled(result: PollResult) -> None:
+            if embed and result.changed:
+                result.embedded = self.embed()
+            if on_poll:
+                on_poll(result)
+
+        meta = getattr(self.store, "meta", None)  # a Milvus store keeps its articles in a side SQLite store
+        states = FeedStates(meta.path if meta is not None else self.settings.db)
+        fetcher = Fetcher(self.settings.fetch_timeout_s, self.settings.max_item_bytes)
+        try:
+            return FeedWatcher(feeds, self.store, states, fetcher, every_s, chunk_tokens=self.settings.chunk_tokens,
+                               concurrency=self.settings.fetch_concurrency, on_poll=polled)
+        except BaseException:
+            fetcher.close()
+            states.close()
+            raise
 
     def embed(self, on_batch: Callable[[int], None] | None = None, batch: int | None = None) -> int:
         """Embed every chunk still without a vector (resumes an interrupted ingest), `batch` chunks per call

@@ -1,14 +1,19 @@
-"""RSS and Atom feeds (feedparser). An entry that carries only a summary is fetched in full."""
+"""RSS and Atom feeds (feedparser). An entry that carries only a summary is fetched in full.
+
+Each item names its entry (`FeedEntry`): `fresh` lets a watcher drop entries it has seen before anything of them
+is fetched or stored.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from communique.ingest.fetch import Fetcher, FetchError
 from communique.ingest.html import parse_html
-from communique.ingest.items import Item, parse_date
+from communique.ingest.items import FeedEntry, Item, parse_date
 from communique.models import Article
 
 FULL_TEXT_CHARS = 800  # an entry body shorter than this is taken for a summary
@@ -32,19 +37,39 @@ def looks_like_feed(content: bytes) -> bool:
         head.startswith((b"<rss", b"<feed"))
 
 
-def parse_feed(content: bytes, origin: str, fetcher: Fetcher | None, concurrency: int = 8) -> Iterator[Item]:
+def entry_of(entry: dict) -> FeedEntry:
+    """The entry's key (id, else link, else title) and a hash of everything the feed says about it."""
+    # dict.get: feedparser's own get answers a missing `updated` with `published`, and warns
+    parts = [entry.get("title", ""), entry.get("link", ""), dict.get(entry, "updated") or entry.get("published", ""),
+             entry.get("summary", ""), *(c.get("value", "") for c in entry.get("content") or [])]
+    version = hashlib.sha1("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
+    return FeedEntry(entry.get("id") or entry.get("link") or entry.get("title") or version, version)
+
+
+def parse_feed(
+    content: bytes, origin: str, fetcher: Fetcher | None, concurrency: int = 8,
+    fresh: Callable[[FeedEntry], bool] | None = None,
+) -> Iterator[Item]:
+    """Every entry of the feed as an item; with `fresh`, only the entries it accepts."""
     import feedparser
 
     parsed = feedparser.parse(content)
     if parsed.bozo and not parsed.entries:
         yield Item(origin, error=f"not a readable feed: {parsed.get('bozo_exception')}")
         return
+    if not parsed.entries and not parsed.get("version"):  # well-formed, but neither RSS nor Atom (an HTML page)
+        yield Item(origin, error="not a readable feed: no RSS or Atom in it")
+        return
     if not parsed.entries:
-        yield Item(origin, error="the feed has no entries")
+        if fresh is None:  # reading once, an empty feed is a surprise; watching, it is a feed with nothing new
+            yield Item(origin, error="the feed has no entries")
         return
     feed_title = parsed.feed.get("title") or urlparse(parsed.feed.get("link", "")).hostname
-    todo: list[tuple[str, dict]] = []
+    todo: list[tuple[str, dict, FeedEntry]] = []
     for i, entry in enumerate(parsed.entries, start=1):
+        seen_as = entry_of(entry)
+        if fresh is not None and not fresh(seen_as):
+            continue
         where = f"{origin}#{i}"
         link = entry.get("link")
         body = ""
@@ -55,25 +80,26 @@ def parse_feed(content: bytes, origin: str, fetcher: Fetcher | None, concurrency
         published = parse_date(entry.get("published") or entry.get("updated"))
         meta = {"title": entry.get("title", "").strip(), "url": link, "published": published, "text": text}
         if len(text) < FULL_TEXT_CHARS and link and fetcher is not None:
-            todo.append((where, meta))
+            todo.append((where, meta, seen_as))
         elif text:
-            yield Item(where, _article(meta, feed_title))
+            yield Item(where, _article(meta, feed_title), entry=seen_as)
         else:
-            yield Item(where, error="entry has no text and no link")
+            yield Item(where, error="entry has no text and no link", entry=seen_as)
     if not todo:
         return
 
-    def full_text(job: tuple[str, dict]) -> Item:
-        where, meta = job
+    def full_text(job: tuple[str, dict, FeedEntry]) -> Item:
+        where, meta, seen_as = job
         try:
             page = fetcher.get(meta["url"])
         except FetchError as exc:
             if meta["text"]:  # keep the summary rather than lose the entry
-                return Item(where, _article(meta, feed_title))
-            return Item(where, error=str(exc))
+                return Item(where, _article(meta, feed_title), entry=seen_as)
+            return Item(where, error=str(exc), entry=seen_as)
         item = parse_html(page.content, where, url=meta["url"])
+        item.entry = seen_as
         if item.article is None:
-            return Item(where, _article(meta, feed_title)) if meta["text"] else item
+            return Item(where, _article(meta, feed_title), entry=seen_as) if meta["text"] else item
         art = item.article
         art.title = meta["title"] or art.title
         art.published = meta["published"] or art.published

@@ -11,11 +11,21 @@ from communique.models import Article
 _DATE_IN_NAME = re.compile(r"(?<!\d)(20\d\d|19\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
+@dataclass(frozen=True)
+class FeedEntry:
+    """Which entry of a feed an item came from (its id, else link) and which version of it (a hash of what the
+    feed says about it), so a watcher can skip an entry it has ingested and take it again once it changes."""
+
+    key: str
+    version: str
+
+
 @dataclass
 class Item:
     origin: str
     article: Article | None = None
     error: str | None = None
+    entry: FeedEntry | None = None  # feed entries only
 
 
 def date_from_name(name: str) -> date | None:

@@ -5,6 +5,7 @@ of `communique.service.Communique`.
     GET  /api/search            hybrid search results
     GET  /api/articles          list and filter articles;  GET /api/articles/{id}: one article
     POST /api/ingest            add articles (JSON, a feed URL, or an uploaded digest); needs the admin key
+                                (the feeds of `watch_feeds` are polled in the background: serve/feeds.py)
     GET  /health, /metrics      readiness and Prometheus metrics
     /v1/...                     OpenAI-compatible endpoint (serve/openai_compat.py)
     /, /articles/..., /embed, /widget.js, /static/...   the web UI (serve/web.py)
@@ -35,6 +36,7 @@ from communique.ingest.sources import read_bytes
 from communique.models import Article
 from communique.serve import middleware
 from communique.serve.embedding import EmbedWorker
+from communique.serve.feeds import FeedPoller
 from communique.serve.guard import Guard
 from communique.serve.metrics import CONTENT_TYPE, Metrics
 from communique.serve.schemas import (
@@ -320,13 +322,18 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
 
     worker = EmbedWorker(service)
     warm = WarmUp(service, on_ready=worker.kick)
+    # what a poll stores is embedded by the worker, once warm-up has loaded the embedder (then it resumes all)
+    feeds = FeedPoller(service, on_change=lambda: warm.ready.is_set() and worker.kick())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if warm_up:
             warm.start()
+        if service.settings.watch_feeds:
+            feeds.start()
         yield
-        worker.stop()  # before whoever owns the service closes its store
+        feeds.stop()  # both before whoever owns the service closes its store
+        worker.stop()
 
     app = FastAPI(
         title="Communique", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -337,6 +344,7 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.warm_up = warm
     app.state.embed_worker = worker
+    app.state.feed_poller = feeds
     middleware.install(app, app.state.metrics, service.settings.max_body_bytes)
     settings = service.settings
     keys = [k.get_secret_value() for k in settings.reader_keys]

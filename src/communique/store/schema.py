@@ -61,6 +61,25 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE articles ADD COLUMN annotations TEXT;
     """,
+    # 4: the polling state of watched feeds (store/feeds.py): the validators of the last fetch, failures and
+    # the next poll per feed, and the entries already ingested (key → version), so a restart resumes.
+    """
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        last_success_at REAL,
+        last_error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_poll_at REAL NOT NULL DEFAULT 0
+    );
+    CREATE TABLE feed_entries (
+        feed_url TEXT NOT NULL REFERENCES feeds(url) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        version TEXT NOT NULL,
+        PRIMARY KEY (feed_url, key)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

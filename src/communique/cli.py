@@ -35,12 +35,13 @@ class State:
 state = State()
 
 
-def service() -> Communique:
+def service(**overrides: object) -> Communique:
+    """The process's service; `overrides` are settings a command's options set (only before it exists)."""
     if state.service is None:
         from communique.config import Settings
         from communique.service import Communique
 
-        settings = Settings(db=state.db) if state.db else Settings()
+        settings = Settings(**({"db": state.db} if state.db else {}), **overrides)
         state.service = Communique(settings)
     return state.service
 
@@ -162,9 +163,29 @@ def purge(before: Annotated[str, typer.Option("--before", help="Delete conversat
 
 
 @app.command()
-def embed() -> None:
-    """Embed chunks that have no vector yet (resumes an interrupted ingest)."""
-    typer.echo(f"{service().embed()} chunks embedded")
+def embed(
+    export: Annotated[Path | None, typer.Option(
+        "--export", help="Write every stored vector (model, text hash, vector) to this Parquet file; embed nothing.")
+    ] = None,
+    import_: Annotated[Path | None, typer.Option(
+        "--import", help="First fill the vector cache from a Parquet file made by --export.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Requests in flight at once, spread over the embed_url servers.")] = None,
+) -> None:
+    """Embed chunks that have no vector yet (resumes an interrupted ingest); move vectors between machines."""
+    if export and import_:
+        fail("--export and --import go in separate runs")
+    svc = service(**({"embed_workers": workers} if workers else {}))
+    if workers and not svc.settings.embed_url:
+        fail("--workers spreads requests over remote embedders: set embed_url (the local model uses every core)")
+    if export:
+        typer.echo(f"{svc.export_vectors(export)} vectors exported to {export}")
+        if svc.stats().pending:
+            typer.echo(f"{svc.stats().pending} chunks are not embedded yet, so not exported", err=True)
+        return
+    if import_:
+        typer.echo(svc.import_vectors(import_).summary(svc.embedder.model_id))
+    typer.echo(f"{svc.embed()} chunks embedded")
 
 
 @app.command()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from communique.answer.events import AnswerEvent
 from communique.config import Settings
 from communique.conversations import ConversationLog, log_path
-from communique.embed import Embedder, default_embedder
+from communique.embed import Embedder, open_embedder
 from communique.errors import BadInput, NotFound, Unprocessable
 from communique.ingest import IngestReport, ReadOptions, embed_pending, ingest_items, read_sources
 from communique.ingest.fetch import Fetcher
@@ -25,6 +25,7 @@ from communique.retrieve import hybrid_search
 from communique.store import ArticlePage, Store, StoreStats, open_store
 
 if TYPE_CHECKING:
+    from communique.embed.transfer import ImportReport
     from communique.ingest.watch import FeedWatcher, PollResult
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # days a reader may ask about: date arithmetic stays in range
@@ -69,7 +70,7 @@ class Communique:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            inner = default_embedder(self.settings.embed_threads)
+            inner = open_embedder(self.settings)
             if self.settings.embed_cache:
                 from communique.embed.cache import CachedEmbedder
 
@@ -85,7 +86,7 @@ class Communique:
         if self._conversations is not None:
             self._conversations.close()
             self._conversations = None
-        if hasattr(self._embedder, "close"):  # the vector cache's connection; the model itself is shared
+        if hasattr(self._embedder, "close"):  # the vector cache's, a remote one's connections; the model is shared
             self._embedder.close()
             self._embedder = None
 
@@ -162,8 +163,28 @@ class Communique:
 
     def embed(self, on_batch: Callable[[int], None] | None = None, batch: int | None = None) -> int:
         """Embed every chunk still without a vector (resumes an interrupted ingest), `batch` chunks per call
-        (default: the `embed_batch` setting)."""
-        return embed_pending(self.store, self.embedder, batch or self.settings.embed_batch, on_batch)
+        (default: the `embed_batch` setting); remote embedders get a batch for each of their workers at once."""
+        from communique.embed.remote import workers_of
+
+        window = (batch or self.settings.embed_batch) * workers_of(self.settings)
+        return embed_pending(self.store, self.embedder, window, on_batch)
+
+    def export_vectors(self, path: Path) -> int:
+        """Write every stored vector, keyed by model and text, to a Parquet file for `import_vectors` elsewhere;
+        returns how many."""
+        from communique.embed.cache import model_id
+        from communique.embed.transfer import export_vectors
+
+        return export_vectors(self.store, model_id(self.embedder), path)
+
+    def import_vectors(self, path: Path) -> ImportReport:
+        """Fill the vector cache from an export, so that embedding here computes nothing the file holds."""
+        from communique.embed.cache import CachedEmbedder
+        from communique.embed.transfer import import_vectors
+
+        if not isinstance(self.embedder, CachedEmbedder):
+            raise BadInput("importing vectors needs the vector cache, and embed_cache is off")
+        return import_vectors(self.embedder, path)
 
     # -- search and browse ----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:

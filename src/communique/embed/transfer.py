@@ -74,11 +74,11 @@ def export_vectors(store: Store, model: str, path: Path) -> int:
     keys: list[bytes] = []
     vectors: list[np.ndarray] = []
     writer: pq.ParquetWriter | None = None
-    written = 0
+    written, dim = 0, 0
+    partial = path.with_name(path.name + ".partial")  # a failed export leaves no file that looks whole
 
     def flush() -> None:
         nonlocal writer, written
-        dim = len(vectors[0])
         schema = pa.schema([("model", pa.string()), ("key", pa.binary(KEY_BYTES)),
                             ("vector", pa.list_(pa.float32(), dim))], metadata={b"format": FORMAT})
         flat = pa.array(np.concatenate(vectors).astype(np.float32, copy=False))
@@ -86,7 +86,7 @@ def export_vectors(store: Store, model: str, path: Path) -> int:
                           pa.FixedSizeListArray.from_arrays(flat, dim)], schema=schema)
         if writer is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            writer = pq.ParquetWriter(path, schema)
+            writer = pq.ParquetWriter(partial, schema)
         writer.write_table(table)
         written += len(keys)
         keys.clear()
@@ -97,8 +97,9 @@ def export_vectors(store: Store, model: str, path: Path) -> int:
             key = cache_key(model, text)
             if key in seen:
                 continue
-            if vectors and len(vector) != len(vectors[0]):
-                raise BadInput(f"the store holds vectors of {len(vectors[0])} and {len(vector)} dimensions")
+            if dim and len(vector) != dim:
+                raise BadInput(f"the store holds vectors of {dim} and {len(vector)} dimensions")
+            dim = dim or len(vector)
             seen.add(key)
             keys.append(key)
             vectors.append(vector)
@@ -106,11 +107,15 @@ def export_vectors(store: Store, model: str, path: Path) -> int:
                 flush()
         if keys:
             flush()
-    finally:
+    except BaseException:
         if writer is not None:
             writer.close()
-    if not written:
+            partial.unlink(missing_ok=True)
+        raise
+    if writer is None:
         raise BadInput("no chunk has a vector yet: nothing to export (run `communique embed` first)")
+    writer.close()
+    partial.replace(path)
     return written
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from builders import SHORT_STORIES, digest
@@ -380,6 +381,8 @@ def test_embed_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     embedder = RemoteEmbedder.from_settings(Settings(embed_workers=3))
     assert embedder.urls == ["http://c/v1"] and embedder.workers == 3 and embedder.name == E5_MODEL
     embedder.close()
+    with pytest.raises(ValidationError, match="an embedding server is an http"):
+        Settings(embed_url="gpu1:8080/v1")
 
 
 def test_every_embedding_setting_is_documented() -> None:

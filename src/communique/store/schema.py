@@ -80,6 +80,42 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (feed_url, key)
     ) WITHOUT ROWID;
     """,
+    # 5: the entity index (store/entities.py): entities by key with their article and mention counts kept
+    # current, the spellings each was written in, and one row per mention (sentence, day) for timelines. The
+    # meta rows track the indexing rules' version and the backfill of articles stored before, by rowid.
+    """
+    CREATE TABLE entities (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        articles INTEGER NOT NULL DEFAULT 0,
+        mentions INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX entities_by_articles ON entities(articles DESC, id);
+    CREATE INDEX entities_by_type ON entities(type, articles DESC, id);
+    CREATE TABLE entity_aliases (
+        id INTEGER PRIMARY KEY,
+        entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+        alias TEXT NOT NULL,
+        alias_key TEXT NOT NULL,
+        type TEXT NOT NULL,
+        full INTEGER NOT NULL,
+        mentions INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (entity_id, alias, type)
+    );
+    CREATE TABLE entity_mentions (
+        entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+        alias_id INTEGER NOT NULL,
+        article_rowid INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+        sentence INTEGER NOT NULL,
+        published_day INTEGER
+    );
+    CREATE INDEX entity_mentions_timeline ON entity_mentions(entity_id, published_day, article_rowid);
+    CREATE INDEX entity_mentions_article ON entity_mentions(article_rowid, entity_id);
+    INSERT INTO meta VALUES ('entity_index_version', 0), ('entity_backfill_rowid', 0);
+    """,
 ]
 
 

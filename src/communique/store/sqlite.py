@@ -1,5 +1,6 @@
 """The embedded default store: one SQLite file (WAL) with articles, chunks, FTS5 and vectors.
 
+Each write and delete also keeps the entity index (store/entities.py) in the same transaction.
 Keyword search is FTS5's BM25. Dense search is exact (a float32 matrix product) over vectors kept in
 memory and refreshed incrementally when another connection commits; above `ann_threshold` vectors a
 persisted ANN index takes over (see store/ann.py). One writer at a time (a lock), readers per thread.
@@ -18,6 +19,7 @@ import numpy as np
 from communique.answer.citations import defuse
 from communique.errors import BackendUnavailable, BadInput
 from communique.models import Article, Chunk, Filters, Hit
+from communique.store import entities as entity_index
 from communique.store.base import ArticlePage, StoreStats, WriteResult, embedding_text
 from communique.store.schema import migrate
 from communique.store.vectors import VectorIndex
@@ -77,6 +79,8 @@ class SQLiteStore:
         self._df_basis = 1
         with self._write_lock:
             migrate(self._conn())
+        self.entities = entity_index.EntityIndex(self._conn)
+        self._backfill_entities()
         self.vectors = VectorIndex(self._conn, self.path, ann_threshold=ann_threshold)
 
     # -- connections -------------------------------------------------------------------------------
@@ -121,6 +125,17 @@ class SQLiteStore:
                 raise
             conn.execute("COMMIT")
 
+    def _backfill_entities(self) -> None:
+        """Index the entities of articles stored before the index existed (or under older rules), a batch per
+        transaction: a large archive pays this once, on the first open after an upgrade, and an interrupted
+        backfill resumes where it stopped."""
+        if not entity_index.backfill_pending(self._conn()):
+            return
+        while True:
+            with self._transaction() as conn:
+                if entity_index.backfill_batch(conn):
+                    return
+
     def sync(self) -> None:
         """Top up the in-memory vectors; crossing `ann_threshold` builds the ANN index and saves it. Later
         additions are saved every ~5% of changes and on close, not per ingest: the file is ~0.9 GB at 1M chunks,
@@ -144,10 +159,11 @@ class SQLiteStore:
 
     # -- writing -----------------------------------------------------------------------------------
     def _find_existing(self, conn: sqlite3.Connection, article: Article, digest: str) -> sqlite3.Row | None:
+        cols = "rowid, id, content_hash, published_day, annotations IS NULL AS bare"
         for sql, arg in (
-            ("SELECT rowid, id, content_hash FROM articles WHERE id = ?", article.id),
-            ("SELECT rowid, id, content_hash FROM articles WHERE url = ?", article.url),
-            ("SELECT rowid, id, content_hash FROM articles WHERE content_hash = ?", digest),
+            (f"SELECT {cols} FROM articles WHERE id = ?", article.id),
+            (f"SELECT {cols} FROM articles WHERE url = ?", article.url),
+            (f"SELECT {cols} FROM articles WHERE content_hash = ?", digest),
         ):
             if arg:
                 row = conn.execute(sql, (arg,)).fetchone()
@@ -183,6 +199,9 @@ class SQLiteStore:
                         " annotations = coalesce(?, annotations) WHERE rowid = ?",
                         (article.url, values[3], values[4], article.source, article.annotations, rowid),
                     )
+                    if (existing["bare"] and article.annotations) or (existing["published_day"] is None
+                                                                      and article.published):
+                        self._index_entities(conn, rowid)  # its mentions gain their entities or their day
                     return WriteResult("unchanged", article_id)
                 conn.execute(
                     "UPDATE articles SET title=?, text=?, url=coalesce(?, url), published=coalesce(?, published),"
@@ -202,7 +221,14 @@ class SQLiteStore:
                     "INSERT INTO chunks_fts (rowid, title, text, article_rowid) VALUES (?,?,?,?)",
                     (cur.lastrowid, article.title, ch.text, rowid),
                 )
+            self._index_entities(conn, rowid)
             return WriteResult(outcome, article_id)
+
+    @staticmethod
+    def _index_entities(conn: sqlite3.Connection, rowid: int) -> None:
+        """(Re)index an article's entities from the row just written: its stored annotations and day."""
+        row = conn.execute("SELECT text, annotations, published_day FROM articles WHERE rowid = ?", (rowid,)).fetchone()
+        entity_index.index_article(conn, rowid, row["text"], row["annotations"], row["published_day"])
 
     def _delete_chunks(self, conn: sqlite3.Connection, article_rowid: int) -> None:
         rows = conn.execute("SELECT id, vec_seq FROM chunks WHERE article_rowid = ?", (article_rowid,)).fetchall()
@@ -236,6 +262,7 @@ class SQLiteStore:
             if row is None:
                 return False
             self._delete_chunks(conn, row["rowid"])
+            entity_index.index_article(conn, row["rowid"], "", None, None)  # takes its mentions and counts back
             conn.execute("DELETE FROM articles WHERE rowid = ?", (row["rowid"],))
             return True
 

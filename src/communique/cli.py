@@ -264,6 +264,25 @@ def articles_delete(article_id: str) -> None:
 
 
 @app.command()
+def entities(
+    query: Annotated[str | None, typer.Argument(help="Only entities whose name or a spelling contains this.")] = None,
+    kind: Annotated[str | None, typer.Option("--type", help="Only this type: country, gpe, org or person.")] = None,
+    page: Annotated[int, typer.Option(min=1)] = 1,
+    page_size: Annotated[int, typer.Option(min=1, max=100)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Countries, places, organisations and people the articles name, most written about first."""
+    result = service().entities(query, kind, page, page_size)
+    if as_json:
+        typer.echo(json.dumps({"entities": [e.to_dict() for e in result.entities], "total": result.total,
+                               "page": result.page}, ensure_ascii=False))
+        return
+    for e in result.entities:
+        typer.echo(f"{e.id:>6}  {e.type:7}  {e.articles:5d} articles  {e.mentions:5d} mentions  {e.name}")
+    typer.echo(f"({len(result.entities)} of {result.total})")
+
+
+@app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Counts of articles, chunks and vectors; date range; sources; size on disk."""
     from dataclasses import asdict

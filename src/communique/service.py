@@ -27,9 +27,11 @@ from communique.store import ArticlePage, Store, StoreStats, open_store
 if TYPE_CHECKING:
     from communique.embed.transfer import ImportReport
     from communique.ingest.watch import FeedWatcher, PollResult
+    from communique.store.entities import Entity, EntityDetail, EntityIndex, EntityPage
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # days a reader may ask about: date arithmetic stays in range
 MAX_PAGE = 1_000_000  # SQLite's OFFSET is a 64-bit integer: a larger page overflows it
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id cannot be bound, let alone exist
 CONTEXT_TURNS, CONTEXT_CHARS = 4, 300  # what of a conversation an answer reads: its cost stays bounded
 
 
@@ -220,6 +222,51 @@ class Communique:
 
     def stats(self) -> StoreStats:
         return self.store.stats()
+
+    # -- entities -----------------------------------------------------------------------------------
+    @property
+    def entity_index(self) -> EntityIndex:
+        """The entity index of the SQLite file that holds the articles (a Milvus store's side store)."""
+        store = getattr(self.store, "meta", self.store)
+        index = getattr(store, "entities", None)
+        if index is None:
+            raise BadInput(f"the {self.settings.store} store keeps no entity index")
+        return index
+
+    def entities(self, query: str | None = None, kind: str | None = None, page: int = 1,
+                 page_size: int = 20) -> EntityPage:
+        """Countries, places, organisations and people the articles name: those whose name or a spelling
+        contains `query` (any case, any accents), of one `kind` (see `communique.entities.TYPES`)."""
+        from communique.entities import TYPES
+        from communique.entities.names import fold
+
+        if kind is not None and kind not in TYPES:
+            raise BadInput(f"type must be one of {', '.join(TYPES)}, not {kind!r}", param="type")
+        if not 1 <= page <= MAX_PAGE:
+            raise BadInput(f"page must lie between 1 and {MAX_PAGE}", param="page")
+        folded = None
+        if query and query.strip():
+            if len(query) > self.settings.max_question_chars:
+                raise BadInput(f"the query is longer than {self.settings.max_question_chars} characters", param="q")
+            _check_text(query, "the query")
+            folded = fold(query)
+            if not folded:
+                raise BadInput("the query has no letter or digit to look for", param="q")
+        return self.entity_index.search(folded, kind, page, max(1, min(page_size, 100)))
+
+    def entity(self, entity_id: int, page: int = 1, page_size: int = 50, newest_first: bool = False) -> EntityDetail:
+        """One entity: its spellings, a page of its articles in date order, mentions per week, co-named entities."""
+        if not 1 <= page <= MAX_PAGE:
+            raise BadInput(f"page must lie between 1 and {MAX_PAGE}", param="page")
+        detail = (self.entity_index.detail(entity_id, page, max(1, min(page_size, 200)), newest_first)
+                  if 1 <= entity_id <= MAX_ID else None)
+        if detail is None:
+            raise NotFound(f"no entity with id {entity_id}")
+        return detail
+
+    def article_entities(self, article_id: str) -> list[Entity]:
+        """The entities an article names, most named first."""
+        return self.entity_index.of_article(article_id)
 
     # -- backups ------------------------------------------------------------------------------------
     def backup(self, dest: Path) -> int:

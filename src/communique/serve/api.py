@@ -4,6 +4,7 @@ of `communique.service.Communique`.
     POST /api/ask               answer with citations (JSON, or SSE with Accept: text/event-stream)
     GET  /api/search            hybrid search results
     GET  /api/articles          list and filter articles;  GET /api/articles/{id}: one article
+    GET  /api/entities          search the entity index;   GET /api/entities/{id}: one entity over time
     POST /api/ingest            add articles (JSON, a feed URL, or an uploaded digest); needs the admin key
                                 (the feeds of `watch_feeds` are polled in the background: serve/feeds.py)
     GET  /health, /metrics      readiness and Prometheus metrics
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -46,6 +47,9 @@ from communique.serve.schemas import (
     ArticleList,
     ArticleOut,
     AskRequest,
+    EntityDetailOut,
+    EntityList,
+    EntityType,
     ErrorOut,
     HealthOut,
     IngestOut,
@@ -182,6 +186,34 @@ def articles(
             summary="One article with its full text")
 def article(article_id: str, service: Service):
     return service.article(article_id).to_dict()
+
+
+@router.get("/api/entities", response_model=EntityList, responses=ERROR_RESPONSES,
+            summary="Countries, places, organisations and people the articles name, most written about first")
+def entities(
+    service: Service,
+    q: Annotated[str | None, Query(description="Only entities whose name or a spelling contains this "
+                                               "(any case, any accents); best matches first.")] = None,
+    kind: Annotated[EntityType | None, Query(alias="type", description="Only entities of this type.")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+):
+    result = service.entities(q, kind, page, page_size)
+    return {"entities": [e.to_dict() for e in result.entities], "total": result.total, "page": result.page,
+            "page_size": result.page_size}
+
+
+@router.get("/api/entities/{entity_id}", response_model=EntityDetailOut,
+            responses={404: {"model": ErrorOut}, **ERROR_RESPONSES},
+            summary="One entity over time: its articles, mentions per week and the entities named with it")
+def entity(
+    entity_id: int,
+    service: Service,
+    page: Annotated[int, Query(ge=1, description="Page of the entity's articles.")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    order: Annotated[Literal["oldest", "newest"], Query(description="Articles oldest or newest first.")] = "oldest",
+):
+    return service.entity(entity_id, page, page_size, newest_first=order == "newest").to_dict()
 
 
 # -- ingest -----------------------------------------------------------------------------------------------

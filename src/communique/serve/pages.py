@@ -50,7 +50,7 @@ ICON_SEND = ('<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" clas
 
 def layout(title: str, main: str, *, body_class: str = "", actions: str = "", nav: str = "ask",
            topbar: bool = True) -> str:
-    links = [("ask", "/", "Ask"), ("articles", "/articles", "Articles")]
+    links = [("ask", "/", "Ask"), ("articles", "/articles", "Articles"), ("entities", "/entities", "Entities")]
     current = ' aria-current="page"'
     nav_html = "".join(
         f'<a href="{href}"{current if key == nav else ""}>{label}</a>' for key, href, label in links
@@ -136,7 +136,8 @@ def about(article: Article) -> str:
     return f"Tell me about “{article.title}”"
 
 
-def article_page(article: Article, max_chars: int) -> str:
+def article_page(article: Article, max_chars: int, named: str = "") -> str:
+    """`named`: the links to the entities it names (serve/entity_pages.entity_links), already escaped."""
     welcome = (
         '<div class="welcome welcome--small" data-welcome><p class="lede">Answers come only from this article, '
         "with the sentence they rely on.</p>"
@@ -147,7 +148,7 @@ def article_page(article: Article, max_chars: int) -> str:
     main = (
         '<main id="main" class="article-layout">'
         '<article class="article"><nav class="crumbs" aria-label="Breadcrumb"><a href="/articles">← All articles</a>'
-        f'</nav><h1 class="article-title">{esc(article.title)}</h1>{_meta(article)}'
+        f'</nav><h1 class="article-title">{esc(article.title)}</h1>{_meta(article)}{named}'
         f'<div class="article-body">{_paragraphs(article.text)}</div></article>'
         '<aside class="ask-article" aria-labelledby="ask-heading">'
         '<h2 id="ask-heading">Ask about this article</h2>'

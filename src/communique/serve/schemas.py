@@ -108,6 +108,52 @@ class ArticleOut(ArticleSummary):
     digest: str | None
 
 
+EntityType = Literal["country", "gpe", "org", "person"]  # gpe: a city, region, or a country pycountry does not know
+
+
+class EntityOut(BaseModel):
+    id: int
+    name: str
+    type: EntityType
+    articles: int = Field(description="articles that name it")
+    mentions: int = Field(description="times it is named, all articles together")
+
+
+class EntityList(BaseModel):
+    entities: list[EntityOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class AliasOut(BaseModel):
+    alias: str = Field(description="a spelling the articles use: 'Viet Nam', 'Mr Lee', 'NVIDIA'")
+    mentions: int
+
+
+class EntityArticleOut(ArticleSummary):
+    mentions: int = Field(description="times this article names the entity")
+
+
+class WeekOut(BaseModel):
+    week: date = Field(description="the Monday the week starts on")
+    mentions: int
+
+
+class RelatedOut(EntityOut):
+    shared_articles: int = Field(description="articles that name both, among the entity's latest 1,000")
+
+
+class EntityDetailOut(BaseModel):
+    entity: EntityOut
+    aliases: list[AliasOut]
+    articles: list[EntityArticleOut] = Field(description="one page of its articles, in date order (undated last)")
+    page: int
+    page_size: int
+    weeks: list[WeekOut] = Field(description="mentions per week, for every week with a dated mention")
+    related: list[RelatedOut] = Field(description="the entities most often named in the same articles")
+
+
 class ArticleIn(BaseModel):
     """One article sent to POST /api/ingest."""
 

@@ -1,4 +1,4 @@
-"""The web UI: the chat page, article pages, the embeddable widget and its iframe, and static assets.
+"""The web UI: the chat page, article and entity pages, the embeddable widget and its iframe, and static assets.
 
 Every asset is served from serve/static/ (no CDN, no web font). HTML pages carry a strict
 Content-Security-Policy: scripts and styles from this origin only, so untrusted article text can
@@ -14,8 +14,8 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from communique.errors import NotFound
-from communique.serve import pages
+from communique.errors import BadInput, NotFound
+from communique.serve import entity_pages, pages
 from communique.service import Communique
 
 STATIC = Path(__file__).parent / "static"
@@ -60,7 +60,33 @@ def article(request: Request, article_id: str):
         found = service.article(article_id)
     except NotFound as exc:
         return html(pages.not_found_page(str(exc)), 404)
-    return html(pages.article_page(found, service.settings.max_question_chars))
+    try:
+        named = entity_pages.entity_links(service.article_entities(article_id))
+    except BadInput:  # a store without an entity index
+        named = ""
+    return html(pages.article_page(found, service.settings.max_question_chars, named))
+
+
+@router.get("/entities", response_class=HTMLResponse)
+def entities(request: Request, q: str | None = None, type: str | None = None,
+             page: Annotated[int, Query(ge=1)] = 1):
+    kind = type or None
+    try:
+        result = _service(request).entities(q, kind, page, 30)
+    except BadInput as exc:
+        return html(entity_pages.error_page(str(exc)), 400)
+    return html(entity_pages.entities_page(result, q, kind))
+
+
+@router.get("/entities/{entity_id}", response_class=HTMLResponse)
+def entity(request: Request, entity_id: int, page: Annotated[int, Query(ge=1)] = 1, order: str = "oldest"):
+    try:
+        detail = _service(request).entity(entity_id, page, 50, newest_first=order == "newest")
+    except NotFound as exc:
+        return html(pages.not_found_page(str(exc)), 404)
+    except BadInput as exc:
+        return html(entity_pages.error_page(str(exc)), 400)
+    return html(entity_pages.entity_page(detail, newest_first=order == "newest"))
 
 
 @router.get("/embed", response_class=HTMLResponse)

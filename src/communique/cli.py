@@ -272,7 +272,12 @@ def entities(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Countries, places, organisations and people the articles name, most written about first."""
-    result = service().entities(query, kind, page, page_size)
+    from communique.errors import CommuniqueError
+
+    try:
+        result = service().entities(query, kind, page, page_size)
+    except CommuniqueError as exc:
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps({"entities": [e.to_dict() for e in result.entities], "total": result.total,
                                "page": result.page}, ensure_ascii=False))

@@ -108,9 +108,10 @@ def vote(spellings: list[tuple[str, str, int, int]]) -> tuple[str, str]:
     for _, kind, _, n in spellings:
         by_type[kind] += n
     kind = min(by_type, key=lambda k: (-by_type[k], _TYPE_ORDER.get(k, 9)))
-    full = [s for s in spellings if s[2]] or spellings
-    alias, alias_kind, _, _ = max(full, key=lambda s: (s[3], not s[0].isupper()))  # max keeps the first of a tie
-    return kind, core(alias, alias_kind)
+    names: Counter[str] = Counter()  # insertion order is age, and max keeps the first of a tie
+    for alias, k, _, n in [s for s in spellings if s[2]] or spellings:
+        names[core(alias, k)] += n
+    return kind, max(names, key=lambda name: (names[name], not name.isupper()))
 
 
 def index_article(conn: sqlite3.Connection, article_rowid: int, text: str, annotations: str | None,

@@ -337,3 +337,21 @@ def test_keyboard_and_dark_mode(open_page) -> None:
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background != "rgb(246, 247, 249)"
     watch.assert_clean()
+
+
+def test_entity_page_charts_mentions_per_week(open_page, server: ServerProcess) -> None:
+    page, watch = open_page(f"/articles/{article_id(server, 'Tech envoys')}")
+    page.locator(".entity-links a", has_text="Sweden").click()  # the article links the entities it names
+    page.wait_for_url("**/entities/*")
+    assert page.locator("h1").inner_text() == "Sweden"
+    chart = page.locator("svg.timeline-chart")
+    assert chart.is_visible() and chart.bounding_box()["width"] > 300
+    bars = page.locator("svg.timeline-chart rect.chart-bar")
+    counts = [int(bars.nth(i).get_attribute("data-mentions")) for i in range(bars.count())]
+    assert len(counts) == 3 and sum(counts) == 5  # Sweden: three weekly digests, five mentions
+    tallest = max(range(len(counts)), key=counts.__getitem__)
+    assert bars.nth(tallest).bounding_box()["height"] > 40  # drawn, not an empty box
+    assert bars.first.evaluate("e => getComputedStyle(e).fill") not in ("", "rgb(0, 0, 0)")  # styled by app.css
+    assert page.locator(".entity-articles li").count() == 4
+    shot(page, "17-entity", full_page=True)
+    watch.assert_clean()  # no CSP violation: the chart needs no script and no inline style

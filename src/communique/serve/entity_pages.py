@@ -91,13 +91,14 @@ def entities_page(result: EntityPage, q: str | None, kind: str | None) -> str:
 def _article_item(a: EntityArticle) -> str:
     day = (f'<time datetime="{a.published.isoformat()}">{pretty_day(a.published)}</time>' if a.published
            else "<span>Undated</span>")
+    meta = [f'<span class="source">{esc(a.source)}</span>'] if a.source else []
+    meta.append(_plural(a.mentions, "mention"))
     link = safe_url(a.url)
-    original = (f' <a class="muted" href="{esc(link)}" target="_blank" rel="noopener noreferrer">Original ↗</a>'
-                if link else "")
-    source = f' · <span class="source">{esc(a.source)}</span>' if a.source else ""
+    if link:
+        meta.append(f'<a href="{esc(link)}" target="_blank" rel="noopener noreferrer">Original ↗</a>')
     return (f'<li class="entity-article"><span class="entity-article-date muted">{day}</span>'
-            f'<a href="/articles/{esc(a.id)}">{esc(a.title)}</a><span class="muted">{source} · '
-            f'{_plural(a.mentions, "mention")}</span>{original}</li>')
+            f'<div><a class="entity-article-title" href="/articles/{esc(a.id)}">{esc(a.title)}</a>'
+            f'<p class="entity-article-meta muted">{" · ".join(meta)}</p></div></li>')
 
 
 def entity_page(detail: EntityDetail, newest_first: bool = False) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DROPPED = re.compile(r"[.'’‘`]")  # "U.S." → "US", "People's" → "Peoples": no word break
 _BREAK = re.compile(r"[^0-9a-z]+")
@@ -32,6 +33,7 @@ LEGAL_FORMS = frozenset({
 NOT_NAMES = frozenset({"ai", "genai", "llm", "llms", "api", "app", "apps", "5g", "6g", "iot"})
 
 
+@lru_cache(maxsize=65_536)  # news names the same few thousand names again and again
 def fold(text: str) -> str:
     """Lower case, no accents, dots and apostrophes dropped, other punctuation a space: a comparable spelling."""
     text = unicodedata.normalize("NFKD", text)

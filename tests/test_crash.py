@@ -45,6 +45,11 @@ def _check(db: Path) -> dict[str, int]:
             "pending": "SELECT count(*) FROM chunks WHERE vec IS NULL",
             "articles_without_chunks": "SELECT count(*) FROM articles WHERE rowid NOT IN "
                                        "(SELECT article_rowid FROM chunks)",
+            # the entity index is written in the article's transaction: its counts always match its mentions
+            "entity_count_mismatch": "SELECT count(*) FROM (SELECT e.id FROM entities e LEFT JOIN entity_mentions m"
+                                     " ON m.entity_id = e.id GROUP BY e.id HAVING e.articles !="
+                                     " count(DISTINCT m.article_rowid) OR e.mentions != count(m.rowid))",
+            "indexed_articles": "SELECT count(DISTINCT article_rowid) FROM entity_mentions",
         }
         return {name: conn.execute(sql).fetchone()[0] for name, sql in q.items()}
     finally:
@@ -66,9 +71,28 @@ def test_twenty_kills_lose_and_duplicate_nothing(tmp_path: Path) -> None:
             counts = _check(db)
             assert counts["articles"] == counts["distinct_ids"] and counts["orphan_chunks"] == 0
             assert counts["chunks"] == counts["fts"] and counts["articles_without_chunks"] == 0
+            assert counts["entity_count_mismatch"] == 0
     done = subprocess.run(command, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-2000:]
     counts = _check(db)
     assert counts["articles"] == counts["distinct_ids"] == ARTICLES
     assert counts["orphan_chunks"] == 0 and counts["articles_without_chunks"] == 0
     assert counts["chunks"] == counts["fts"] and counts["pending"] == 0
+    assert counts["entity_count_mismatch"] == 0 and counts["indexed_articles"] > ARTICLES // 2
+    # the index built across the kills is the one a rebuild from the stored annotations makes
+    assert _entities(db) == _rebuilt_entities(db, tmp_path / "rebuilt.db")
+
+
+def _entities(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT key, type, name, articles, mentions FROM entities ORDER BY key").fetchall()
+
+
+def _rebuilt_entities(db: Path, copy: Path) -> list[tuple]:
+    from communique.store.sqlite import SQLiteStore
+
+    with sqlite3.connect(db) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+        dst.execute("UPDATE meta SET value = 0 WHERE key = 'entity_index_version'")  # older rules: rebuild on open
+    SQLiteStore(copy).close()
+    return _entities(copy)

@@ -68,9 +68,9 @@ def article(request: Request, article_id: str):
 
 
 @router.get("/entities", response_class=HTMLResponse)
-def entities(request: Request, q: str | None = None, type: str | None = None,
+def entities(request: Request, q: str | None = None, kind: Annotated[str | None, Query(alias="type")] = None,
              page: Annotated[int, Query(ge=1)] = 1):
-    kind = type or None
+    kind = kind or None  # the form's "All types" sends an empty type
     try:
         result = _service(request).entities(q, kind, page, 30)
     except BadInput as exc:

@@ -53,7 +53,7 @@ def test_questions_of_any_shape_are_analysed_in_bounded_time(question: str, hist
     _timed(analyse, question[:1000], turns)
     _timed(analyse_learned, question[:1000], turns)
     named_month(question)
-    time_window(question, None, None)
+    time_window(question, None)
 
 
 @PROFILE
@@ -64,7 +64,7 @@ def test_any_day_is_accepted_or_refused_clearly(day: date) -> None:
     except BadInput as exc:
         assert "dates must lie between" in str(exc)
         return
-    assert time_window("What happened this week?", day, None) is not None
+    assert time_window("What happened this week?", day) is not None
 
 
 @PROFILE

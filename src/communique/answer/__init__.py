@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from communique import timewords
 from communique.answer.citations import marker
 from communique.answer.events import AnswerEvent
 from communique.answer.evidence import Evidence, gather, latest
@@ -21,39 +22,19 @@ from communique.answer.extractive import BOTH_STORIES, Draft, compose, refusal
 from communique.answer.followups import suggest
 from communique.answer.question import Question, analyse, named_month
 from communique.models import Answer, Filters
+from communique.timewords import Window, month_days
 
 if TYPE_CHECKING:
     from communique.service import Communique
 
-# A period the question names: only its articles count.
-_PERIOD = re.compile(r"\b(today|yesterday|this week|last week|past week|this month|last month|past month|"
-                     r"cette semaine|esta semana|diese woche)\b", re.IGNORECASE)
-# "What's the latest on X?": the newest story about X comes first, however old it is.
-_LATEST = re.compile(r"\b(latest|recent|recently|lately|newest|most recent)\b", re.IGNORECASE)
-
-
-BRIEFING_DAYS = 7  # "What's new?" without a period: the week up to `as_of` or the newest article
+BRIEFING_DAYS = 7  # "What's new?" without a period: the seven days up to `as_of`, else today
 BRIEFING_MAX = 10  # stories listed in a briefing, newest first
 
 
-def time_window(question: str, as_of: date | None, newest: date | None) -> date | None:
-    """`since` for questions about recent news, counted back from `as_of` (or the newest article)."""
-    m = _PERIOD.search(question)
-    if not m:
-        return None
-    ref = as_of or newest or date.today()
-    word = m.group(1).lower()
-    days = 2 if word in ("today", "yesterday") else 31 if "month" in word else 7
-    return ref - timedelta(days=days)
-
-
-def month_days(month: int, year: int | None, ref: date) -> tuple[date, date]:
-    """First and last day of a month; without a year, its latest occurrence that has begun by `ref`."""
-    if year is None:
-        year = ref.year if month <= ref.month else ref.year - 1
-    first = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return first, following - timedelta(days=1)
+def time_window(question: str, as_of: date | None) -> Window | None:
+    """The days a question's time word names ("this week", "since October", "latest"), counted back from
+    `as_of`, else today: never from the newest article, so a stale archive has no news "this week"."""
+    return timewords.resolve(question, as_of or timewords.today())
 
 
 def _sources_payload(evidence: Evidence) -> list[dict]:
@@ -143,30 +124,31 @@ def evidence_for(
     """The question analysed and the evidence an answer is drawn from: what every generator sees."""
     q = analyse(question, history)
     filters = Filters(**vars(filters)) if filters else Filters()
-    newest = None
-    latest_first = bool(_LATEST.search(question))
-    if (_PERIOD.search(question) or latest_first or q.kind == "briefing") and as_of is None:
-        newest_page = service.store.list_articles(None, None, 1, 1)  # newest first: cheaper than stats()
-        newest = newest_page.articles[0].published if newest_page.articles else None
-    since = time_window(question, as_of, newest)
-    if q.kind == "briefing":  # "What's new?": the last week up to `as_of`, or up to the newest article
+    ref = as_of or timewords.today()
+    window = time_window(question, as_of)
+    if window is not None and window.latest:
+        window = None if q.kind == "briefing" else window  # "the latest news" is a briefing's default week
+    if q.kind == "briefing":  # "What's new?": the last week up to `as_of`, else up to today
         until = min((d for d in (as_of, filters.until) if d), default=None)
-        ref = until or newest
         month = named_month(question)
-        if month is not None:  # "What happened in October?": that month, the last one up to the reference day
-            since, last = month_days(*month, ref or date.today())
+        if window is not None:  # "What happened last week?", "since October", "in 2025"
+            since, last = window.since, window.until
+        elif month is not None:  # "What happened in October?": that month, the last one begun by the reference day
+            since, last = month_days(*month, ref)
+        else:
+            since, last = ref - timedelta(days=BRIEFING_DAYS - 1), None  # "the last 7 days" counts the day itself
+        if last is not None and not (as_of is None and last >= ref):  # a window that ends today stays open
             until = min(until, last) if until else last
-        elif since is None and ref is not None:
-            since = ref - timedelta(days=BRIEFING_DAYS)
-        if since is not None and month is None:
-            since += timedelta(days=1)  # "the last 7 days" counts the reference day itself
         if filters.since is not None and (since is None or filters.since > since):
             since = filters.since
         period = Filters(**{**vars(filters), "since": since, "until": until})  # keeps sources, article scope
         return q, latest(service.store, q, period, BRIEFING_MAX)
-    if since and (filters.since is None or filters.since < since):
-        filters.since = since
-    ranking_day = as_of or (newest if latest_first else None)  # the day recency is counted back from
+    if window is not None and not window.latest:
+        if window.since and (filters.since is None or filters.since < window.since):
+            filters.since = window.since
+        if window.until and window.until < ref and (filters.until is None or filters.until > window.until):
+            filters.until = window.until
+    ranking_day = as_of or (ref if window is not None and window.latest else None)  # recency counts back from it
     evidence = gather(service.store, service.embedder, q, ranking_day, filters,
                       k_chunks=60 if q.kind == "stories" else 24,
                       max_articles=20 if q.kind == "stories" else 8)
@@ -263,4 +245,10 @@ def answer_events(
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [c.article for c in evidence.candidates if c.article.id in cited_ids] or \
         [c.article for c in draft.support]
-    yield AnswerEvent("answer", finished(q, draft, cited, (t0, t_retrieve, t_first)))
+    answer = finished(q, draft, cited, (t0, t_retrieve, t_first))
+    window = time_window(question, as_of)
+    if window is not None or q.kind == "briefing":  # "this week" means nothing without the day it ends
+        note = f"\n(As of {(as_of or timewords.today()).isoformat()}.)"
+        yield AnswerEvent("delta", note)
+        answer.answer += note
+    yield AnswerEvent("answer", answer)

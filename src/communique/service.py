@@ -27,6 +27,8 @@ from communique.store import ArticlePage, Store, StoreStats, open_store
 if TYPE_CHECKING:
     from communique.embed.transfer import ImportReport
     from communique.ingest.watch import FeedWatcher, PollResult
+    from communique.news.brief import Brief
+    from communique.news.timeline import Timeline
     from communique.store.entities import Entity, EntityDetail, EntityIndex, EntityPage
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # days a reader may ask about: date arithmetic stays in range
@@ -267,6 +269,46 @@ class Communique:
     def article_entities(self, article_id: str) -> list[Entity]:
         """The entities an article names, most named first."""
         return self.entity_index.of_article(article_id)
+
+    # -- timelines and briefings --------------------------------------------------------------------
+    def _check_window(self, since: date | None, until: date | None, as_of: date | None) -> None:
+        for day in (since, until, as_of):
+            check_day(day)
+        if since and until and since > until:
+            raise BadInput(f"since ({since}) is after until ({until})", param="since")
+        if since and as_of and since > as_of:
+            raise BadInput(f"since ({since}) is after as_of ({as_of})", param="since")
+
+    def timeline(self, query: str, since: date | None = None, until: date | None = None,
+                 as_of: date | None = None) -> Timeline:
+        """The events of the articles about `query`, in date order, each a cited sentence, grouped by story."""
+        from communique.news.timeline import build
+
+        if not isinstance(query, str) or not query.strip():
+            raise BadInput("the query is empty", param="q")
+        if len(query) > self.settings.max_question_chars:
+            raise BadInput(f"the query is longer than {self.settings.max_question_chars} characters", param="q")
+        _check_text(query, "the query")
+        self._check_window(since, until, as_of)
+        return build(self.store, self.embedder, query, since, until, as_of)
+
+    def brief(self, topic: str | None = None, since: date | None = None, until: date | None = None,
+              as_of: date | None = None) -> Brief:
+        """Every story of a period (a week up to `as_of`, else today, by default), newest first, cited."""
+        from communique.news.brief import build
+        from communique.timewords import today
+
+        if topic is not None and not topic.strip():
+            topic = None
+        if topic and len(topic) > self.settings.max_question_chars:
+            raise BadInput(f"the topic is longer than {self.settings.max_question_chars} characters", param="topic")
+        if topic:
+            _check_text(topic, "the topic")
+        self._check_window(since, until, as_of)
+        ref = as_of or today()
+        if until and as_of and until > as_of:
+            until = as_of  # nothing after the day the briefing is written
+        return build(self.store, self.embedder if topic else None, topic, since, until, ref)
 
     # -- backups ------------------------------------------------------------------------------------
     def backup(self, dest: Path) -> int:

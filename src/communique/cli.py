@@ -338,6 +338,50 @@ def ask(
             typer.echo(f"  - {f}")
 
 
+@app.command()
+def timeline(
+    query: Annotated[str, typer.Argument(help="The subject: a name, an event, a topic.")],
+    since: Annotated[str | None, typer.Option(help="Only events on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only events on or before (YYYY-MM-DD).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Only articles published by this day.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown.")] = False,
+) -> None:
+    """A subject's events in date order, each one cited sentence, grouped by story."""
+    result = service().timeline(query, parse_day(since, "--since"), parse_day(until, "--until"),
+                                parse_day(as_of, "--as-of"))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif markdown:
+        from communique.news.markdown import timeline_markdown
+
+        typer.echo(timeline_markdown(result))
+    else:
+        typer.echo(result.text())
+
+
+@app.command()
+def brief(
+    topic: Annotated[str | None, typer.Option(help="Only stories about this.")] = None,
+    since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD; default: a week before --until).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD; default: --as-of, else today).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Write the briefing as of this day.")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown to paste into a newsletter.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with the Markdown in it).")] = False,
+) -> None:
+    """A digest of every story of a period, newest first, one or two cited sentences each."""
+    result = service().brief(topic, parse_day(since, "--since"), parse_day(until, "--until"),
+                             parse_day(as_of, "--as-of"))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif markdown:
+        from communique.news.markdown import brief_markdown
+
+        typer.echo(brief_markdown(result))
+    else:
+        typer.echo(result.text())
+
+
 @app.command("eval")
 def evaluate(
     questions: Annotated[Path, typer.Argument(help="JSONL question file (id, type, question, expect, sources…).")],

@@ -5,6 +5,7 @@ of `communique.service.Communique`.
     GET  /api/search            hybrid search results
     GET  /api/articles          list and filter articles;  GET /api/articles/{id}: one article
     GET  /api/entities          search the entity index;   GET /api/entities/{id}: one entity over time
+    GET  /api/timeline, POST /api/brief   timelines and briefings (serve/news_api.py)
     POST /api/ingest            add articles (JSON, a feed URL, or an uploaded digest); needs the admin key
                                 (the feeds of `watch_feeds` are polled in the background: serve/feeds.py)
     GET  /health, /metrics      readiness and Prometheus metrics
@@ -350,7 +351,7 @@ def metrics(request: Request, service: Service):
 # -- the app ----------------------------------------------------------------------------------------------
 def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     """The whole HTTP surface over one `Communique`. Warm-up starts with the app's lifespan."""
-    from communique.serve import openai_compat, web
+    from communique.serve import news_api, news_pages, openai_compat, web
 
     worker = EmbedWorker(service)
     warm = WarmUp(service, on_ready=worker.kick)
@@ -391,6 +392,8 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization", "Accept"])
     app.include_router(router)
+    app.include_router(news_api.router)
+    app.include_router(news_pages.router)
     app.include_router(openai_compat.router)
     app.include_router(web.router)
     web.mount_static(app)

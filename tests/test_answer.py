@@ -159,7 +159,7 @@ def test_briefing_lists_the_stories_of_the_last_week_newest_first(sample_db, sam
     newest = max(c.published for c in answer.citations)
     assert newest == date(2026, 11, 9)  # the newest digest of the sample
     assert all(newest - c.published < timedelta(days=7) for c in answer.citations)
-    assert answer.answer.startswith(f"{len(answer.citations)} stories since 2026-11-03:"), answer.answer
+    assert answer.answer.startswith(f"{len(answer.citations)} stories from 2026-11-03 to 2026-11-09:"), answer.answer
     assert answer.answer.count("\n• ") == len(answer.citations)
 
 
@@ -197,7 +197,7 @@ def test_briefing_keeps_the_readers_filters(sample_db, sample_week) -> None:
     one = sample_db.articles().articles[0]
     scoped = sample_db.ask("What's new?", filters=Filters(article_ids=[one.id]))
     assert [c.article_id for c in scoped.citations] == [one.id]
-    assert scoped.answer.startswith("1 story since"), scoped.answer
+    assert scoped.answer.startswith("1 story from"), scoped.answer
 
 
 def test_briefing_is_not_sent_to_a_model(sample_db_file) -> None:

@@ -136,9 +136,9 @@ def evidence_for(
         elif month is not None:  # "What happened in October?": that month, the last one begun by the reference day
             since, last = month_days(*month, ref)
         else:
-            since, last = ref - timedelta(days=BRIEFING_DAYS - 1), None  # "the last 7 days" counts the day itself
-        if last is not None and not (as_of is None and last >= ref):  # a window that ends today stays open
-            until = min(until, last) if until else last
+            since, last = ref - timedelta(days=BRIEFING_DAYS - 1), ref  # "the last 7 days" counts the day itself
+        last = min(last or ref, ref)  # nothing after the reference day: it is "today" for the reader
+        until = min(until, last) if until else last
         if filters.since is not None and (since is None or filters.since > since):
             since = filters.since
         period = Filters(**{**vars(filters), "since": since, "until": until})  # keeps sources, article scope

@@ -84,6 +84,23 @@ def test_answers_a_new_users_questions(tmp_path: Path, make_service) -> None:
     assert "3.5 million" in fine.answer and not fine.answer.startswith("“")
 
 
+def test_every_language_answered_in_has_its_own_frame() -> None:
+    """A question in any language the generators answer in gets its refusal and quote frame in that language."""
+    from communique.answer import phrases
+    from communique.answer.extractive import refusal
+    from communique.answer.generate import _LANGUAGES
+    from communique.answer.question import analyse
+
+    assert refusal(analyse("Quelle est la capitale de Malte ?"), []).text.startswith("Les articles dont je dispose")
+    english = phrases.refused("x", "en")
+    for code in _LANGUAGES:
+        if code != "en":
+            assert phrases.refused("x", code) != english, code
+            quote = "The fine was €3.5 million"
+            framed = phrases.quoted(quote, "[1]", code)
+            assert quote in framed and "[1]" in framed and framed != f"{quote} [1]"
+
+
 @pytest.mark.slow
 def test_shipped_models_are_what_the_training_script_builds(tmp_path: Path) -> None:
     """The script rebuilds the shipped models from the question sets in the repository. Where this machine reads

@@ -37,6 +37,25 @@ def time_window(question: str, as_of: date | None) -> Window | None:
     return timewords.resolve(question, as_of or timewords.today())
 
 
+def narrowed(filters: Filters, window: Window | None, ref: date) -> None:
+    """Retrieval keeps to the days a time word names ("last week", "since October"): both answerers use it."""
+    if window is not None and not window.latest:
+        if window.since and (filters.since is None or filters.since < window.since):
+            filters.since = window.since
+        if window.until and window.until < ref and (filters.until is None or filters.until > window.until):
+            filters.until = window.until
+
+
+def with_as_of(question: str, as_of: date | None, q: Question, answer: Answer) -> Iterator[AnswerEvent]:
+    """The answer, noting the day it counts from where a time word was used: "this week" means nothing
+    without the day it ends."""
+    if time_window(question, as_of) is not None or q.kind == "briefing":
+        note = f"\n(As of {(as_of or timewords.today()).isoformat()}.)"
+        yield AnswerEvent("delta", note)
+        answer.answer += note
+    yield AnswerEvent("answer", answer)
+
+
 def _sources_payload(evidence: Evidence) -> list[dict]:
     return [
         {"article_id": c.article.id, "title": c.article.title, "url": c.article.url,
@@ -143,11 +162,7 @@ def evidence_for(
             since = filters.since
         period = Filters(**{**vars(filters), "since": since, "until": until})  # keeps sources, article scope
         return q, latest(service.store, q, period, BRIEFING_MAX)
-    if window is not None and not window.latest:
-        if window.since and (filters.since is None or filters.since < window.since):
-            filters.since = window.since
-        if window.until and window.until < ref and (filters.until is None or filters.until > window.until):
-            filters.until = window.until
+    narrowed(filters, window, ref)
     ranking_day = as_of or (ref if window is not None and window.latest else None)  # recency counts back from it
     evidence = gather(service.store, service.embedder, q, ranking_day, filters,
                       k_chunks=60 if q.kind == "stories" else 24,
@@ -166,6 +181,9 @@ def learned_events(service: Communique, q: Question, history: list[dict], as_of:
     from communique.answer import learned
 
     t0 = time.perf_counter()
+    filters = Filters(**vars(filters)) if filters else Filters()
+    window = time_window(q.text, as_of)
+    narrowed(filters, window, as_of or timewords.today())
     reading = learned.read(service.store, service.embedder, q.text, history, as_of, filters, q.language)
     t_retrieve = time.perf_counter()
     yield AnswerEvent("sources", [
@@ -176,7 +194,7 @@ def learned_events(service: Communique, q: Question, history: list[dict], as_of:
     if decision.refused:
         draft = refusal(q, [])
     else:
-        text, book = learned.written(decision)
+        text, book = learned.written(decision, q.language)
         draft = Draft(text, False, book, [])
     t_first = None
     if service.settings.generator != "extractive" and not draft.refused:
@@ -193,7 +211,7 @@ def learned_events(service: Communique, q: Question, history: list[dict], as_of:
         yield AnswerEvent("delta", draft.text)
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [f.article for f in reading.found if f.article.id in cited_ids]
-    yield AnswerEvent("answer", finished(q, draft, cited, (t0, t_retrieve, t_first)))
+    yield from with_as_of(q.text, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))
 
 
 def relayed(stream: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
@@ -245,10 +263,4 @@ def answer_events(
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [c.article for c in evidence.candidates if c.article.id in cited_ids] or \
         [c.article for c in draft.support]
-    answer = finished(q, draft, cited, (t0, t_retrieve, t_first))
-    window = time_window(question, as_of)
-    if window is not None or q.kind == "briefing":  # "this week" means nothing without the day it ends
-        note = f"\n(As of {(as_of or timewords.today()).isoformat()}.)"
-        yield AnswerEvent("delta", note)
-        answer.answer += note
-    yield AnswerEvent("answer", answer)
+    yield from with_as_of(question, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))

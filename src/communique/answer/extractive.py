@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from communique.answer import phrases
 from communique.answer.citations import CitationBook, marker
 from communique.answer.evidence import (
     DAY_OF_MONTH,
@@ -73,8 +74,9 @@ class Draft:
 
 def refusal(question: Question, near: list[Candidate]) -> Draft:
     topic = question.text.rstrip("?？!. ")
-    text = (f"The articles I have do not say. I found nothing that answers “{topic}”"
-            + (", though some articles touch on related topics." if near else "."))
+    text = phrases.refused(topic, question.language)
+    if near and question.is_english:
+        text = text.rstrip(".") + ", though some articles touch on related topics."
     return Draft(text, True, CitationBook(), near[:2])
 
 

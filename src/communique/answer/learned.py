@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from communique.answer import phrases
 from communique.answer.asked import Asked, analyse
 from communique.answer.candidates import Found, retrieve
 from communique.answer.citations import CitationBook, marker, strip_markers
@@ -200,9 +201,9 @@ def passages(reading: Reading, decision: Decision, most: int = 4) -> list[Passag
     return out
 
 
-def written(decision: Decision) -> tuple[str, CitationBook]:
+def written(decision: Decision, language: str | None = None) -> tuple[str, CitationBook]:
     """The answer text: each chosen sentence's answer spans with its citation, or the sentence itself where no
-    span is sure (the sentence stays in the citation's quote)."""
+    span is sure (the sentence stays in the citation's quote), framed in the question's language."""
     book = CitationBook()
     pieces = []
     for row, leads in decision.chosen:
@@ -212,6 +213,6 @@ def written(decision: Decision) -> tuple[str, CitationBook]:
             lead = " and ".join(dict.fromkeys(leads))
             pieces.append(f"{lead} {marker(n)}")
         else:
-            pieces.append(f"{sentence} {marker(n)}")
+            pieces.append(phrases.quoted(sentence, marker(n), language))
     text = "; ".join(pieces)
     return (text if text.endswith((".", "!", "?")) else text + "."), book

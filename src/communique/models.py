@@ -68,6 +68,8 @@ class Hit:
     published: date | None = None
     source: str | None = None
     pending: bool = False  # no vector yet: dense search cannot find it
+    story_id: int | None = None  # the story its article reports (store/stories.py)
+    reported_by: int = 1  # how many sources reported that story
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -85,6 +87,8 @@ class Citation:
     url: str | None
     published: date | None
     quote: str
+    story_id: int | None = None  # the story the article reports, and how many sources reported it
+    reported_by: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from communique.news.brief import Brief
     from communique.news.timeline import Timeline
     from communique.store.entities import Entity, EntityDetail, EntityIndex, EntityPage
+    from communique.store.stories import StoryDetail, StoryIndex
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # days a reader may ask about: date arithmetic stays in range
 MAX_PAGE = 1_000_000  # SQLite's OFFSET is a 64-bit integer: a larger page overflows it
@@ -310,6 +311,33 @@ class Communique:
             until = as_of  # nothing after the day the briefing is written
         return build(self.store, self.embedder if topic else None, topic, since, until, ref)
 
+    # -- stories ------------------------------------------------------------------------------------
+    @property
+    def story_index(self) -> StoryIndex:
+        """The stories of the SQLite file that holds the articles (a Milvus store's side store)."""
+        store = getattr(self.store, "meta", self.store)
+        index = getattr(store, "stories", None)
+        if index is None:
+            raise BadInput(f"the {self.settings.store} store keeps no stories")
+        return index
+
+    def story(self, story_id: int) -> StoryDetail:
+        """One story: its reports in date order (with their syndicated copies) and the figures revised between them."""
+        detail = self.story_index.detail(story_id) if 1 <= story_id <= MAX_ID else None
+        if detail is None:
+            raise NotFound(f"no story with id {story_id}")
+        return detail
+
+    def _with_stories(self, answer: Answer) -> Answer:
+        """Each citation's story and how many sources reported it: a reader weighs a claim by its reach."""
+        try:
+            refs = self.story_index.of_articles(c.article_id for c in answer.citations)
+        except BadInput:
+            return answer
+        for c in answer.citations:
+            c.story_id, c.reported_by = refs.get(c.article_id, (None, 1))
+        return answer
+
     # -- backups ------------------------------------------------------------------------------------
     def backup(self, dest: Path) -> int:
         """A consistent copy of the SQLite store at `dest`, made while it serves; returns its size in bytes."""
@@ -352,6 +380,8 @@ class Communique:
         for day in (as_of, filters.since if filters else None, filters.until if filters else None):
             check_day(day)
         for event in answer_events(self, question, recent_turns(history or []), as_of, filters):
+            if event.kind == "answer":
+                self._with_stories(event.data)
             if event.kind == "answer" and self.settings.log_conversations:
                 self.conversations.record(question, event.data.answer, event.data.refused,
                                           [c.title for c in event.data.citations])

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: BM25 and dense results fused by reciprocal rank fusion, capped per article."""
+"""Hybrid retrieval: BM25 and dense results fused by reciprocal rank fusion, capped per article, and reports of a
+story already shown moved behind the other stories."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from communique.embed import Embedder
 from communique.models import Filters, Hit
-from communique.retrieve.fusion import RRF_K, cap_per_group, reciprocal_rank_fusion
+from communique.retrieve.fusion import RRF_K, cap_per_group, demote_repeats, reciprocal_rank_fusion
 from communique.store.base import Store
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="communique-bm25")
@@ -42,7 +43,10 @@ def hybrid_search(
     depth: int | None = None,
     query_vector: np.ndarray | None = None,
 ) -> list[Hit]:
-    """The k best chunks for `query`; the score is the fused RRF score. Without an embedder: BM25 only."""
+    """The k best chunks for `query`; the score is the fused RRF score. Without an embedder: BM25 only.
+
+    One chunk per story leads: the other chunks of a story already listed (its other reports, syndicated
+    rewrites, a second chunk of the same article) follow all the stories' first chunks, in their own order."""
     depth = depth or max(4 * k, 40)
     text_hits, vec_hits = search_both(store, embedder, query, depth, filters, query_vector)
     by_id: dict[int, Hit] = {}
@@ -57,4 +61,6 @@ def hybrid_search(
                 score[h.chunk_id] += 1.0 / (RRF_K + rank)
     fused = sorted(score, key=lambda cid: -score[cid])
     ranked = cap_per_group(fused, {cid: by_id[cid].article_id for cid in by_id}, per_article)
+    ranked = demote_repeats(ranked, {cid: ("story", h.story_id) if h.story_id is not None else ("article", h.article_id)
+                                     for cid, h in by_id.items()})
     return [replace(by_id[cid], score=score[cid]) for cid in ranked[:k]]

@@ -1,4 +1,4 @@
-"""Pure ranking math: reciprocal rank fusion, recency decay, per-article caps, MMR.
+"""Pure ranking math: reciprocal rank fusion, recency decay, per-article caps, story demotion, MMR.
 
 Each function takes plain lists or arrays and returns new ones, so it can be tested with hand-made
 inputs and reused by every store backend.
@@ -47,6 +47,19 @@ def cap_per_group(items: Sequence[K], group_of: dict[K, Hashable] | None, per_gr
             counts[g] = counts.get(g, 0) + 1
             kept.append(item)
     return kept
+
+
+def demote_repeats(items: Sequence[K], group_of: dict[K, Hashable], per_group: int = 1) -> list[K]:
+    """Keep every item, but move those past the first `per_group` of their group (e.g. reports of one story)
+    behind all the others, each part in its own order: the top places go to distinct stories, and a reader who
+    scrolls still finds the other reports. Simpler and more predictable than MMR on vectors."""
+    counts: dict[Hashable, int] = {}
+    first, later = [], []
+    for item in items:
+        g = group_of.get(item, item)
+        counts[g] = counts.get(g, 0) + 1
+        (first if counts[g] <= per_group else later).append(item)
+    return first + later
 
 
 def mmr(query: np.ndarray, candidates: np.ndarray, k: int, lambda_: float = 0.7,

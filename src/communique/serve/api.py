@@ -6,6 +6,7 @@ of `communique.service.Communique`.
     GET  /api/articles          list and filter articles;  GET /api/articles/{id}: one article
     GET  /api/entities          search the entity index;   GET /api/entities/{id}: one entity over time
     GET  /api/timeline, POST /api/brief   timelines and briefings (serve/news_api.py)
+    GET  /api/stories/{id}      one story: its reports in date order and the figures revised between them
     POST /api/ingest            add articles (JSON, a feed URL, or an uploaded digest); needs the admin key
                                 (the feeds of `watch_feeds` are polled in the background: serve/feeds.py)
     GET  /health, /metrics      readiness and Prometheus metrics
@@ -55,6 +56,7 @@ from communique.serve.schemas import (
     HealthOut,
     IngestOut,
     SearchOut,
+    StoryDetailOut,
     make_filters,
 )
 from communique.serve.streaming import SSE_HEADERS, error_payload, in_thread, sse
@@ -215,6 +217,13 @@ def entity(
     order: Annotated[Literal["oldest", "newest"], Query(description="Articles oldest or newest first.")] = "oldest",
 ):
     return service.entity(entity_id, page, page_size, newest_first=order == "newest").to_dict()
+
+
+@router.get("/api/stories/{story_id}", response_model=StoryDetailOut,
+            responses={404: {"model": ErrorOut}, **ERROR_RESPONSES},
+            summary="One story across sources: its reports in date order and what changed between them")
+def story(story_id: int, service: Service):
+    return service.story(story_id).to_dict()
 
 
 # -- ingest -----------------------------------------------------------------------------------------------

@@ -60,6 +60,8 @@ class CitationOut(BaseModel):
     url: str | None
     published: date | None
     quote: str
+    story_id: int | None = None
+    reported_by: int = 1
 
 
 class AnswerOut(BaseModel):
@@ -81,6 +83,8 @@ class HitOut(BaseModel):
     url: str | None
     published: date | None
     source: str | None
+    story_id: int | None = None
+    reported_by: int = 1
 
 
 class SearchOut(BaseModel):
@@ -152,6 +156,46 @@ class EntityDetailOut(BaseModel):
     page_size: int
     weeks: list[WeekOut] = Field(description="mentions per week, for every week with a dated mention")
     related: list[RelatedOut] = Field(description="the entities most often named in the same articles")
+
+
+class StoryOut(BaseModel):
+    id: int
+    title: str = Field(description="its first report's title")
+    first_published: date | None
+    last_published: date | None
+    articles: int = Field(description="reports stored as articles")
+    reported_by: int = Field(description="sources that reported it, syndicated copies included")
+
+
+class CopyOut(BaseModel):
+    url: str
+    source: str | None
+    published: date | None
+
+
+class StoryArticleOut(ArticleSummary):
+    copies: list[CopyOut] = Field(description="the same text published under other URLs")
+
+
+class FigureOut(BaseModel):
+    article_id: str
+    published: date | None
+    source: str | None
+    text: str = Field(description="the figure as written, e.g. '€12 million'")
+    value: float = Field(description="its normalised value, e.g. 12000000")
+    sentence: str
+
+
+class RevisionOut(BaseModel):
+    label: str = Field(description="MONEY, PERCENT, QUANTITY or CARDINAL")
+    before: FigureOut
+    after: FigureOut
+
+
+class StoryDetailOut(BaseModel):
+    story: StoryOut
+    articles: list[StoryArticleOut] = Field(description="its reports in date order (undated last), at most 200")
+    changes: list[RevisionOut] = Field(description="figures a report gives differently from the report before it")
 
 
 class ArticleIn(BaseModel):

@@ -1,4 +1,4 @@
-"""The web UI: the chat page, article and entity pages, the embeddable widget and its iframe, and static assets.
+"""The web UI: the chat page, article, entity and story pages, the embeddable widget and its iframe, and static assets.
 
 Every asset is served from serve/static/ (no CDN, no web font). HTML pages carry a strict
 Content-Security-Policy: scripts and styles from this origin only, so untrusted article text can
@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from communique.errors import BadInput, NotFound
-from communique.serve import entity_pages, pages
+from communique.serve import entity_pages, pages, story_pages
 from communique.service import Communique
 
 STATIC = Path(__file__).parent / "static"
@@ -87,6 +87,17 @@ def entity(request: Request, entity_id: int, page: Annotated[int, Query(ge=1)] =
     except BadInput as exc:
         return html(entity_pages.error_page(str(exc)), 400)
     return html(entity_pages.entity_page(detail, newest_first=order == "newest"))
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+def story(request: Request, story_id: int):
+    try:
+        detail = _service(request).story(story_id)
+    except NotFound as exc:
+        return html(pages.not_found_page(str(exc)), 404)
+    except BadInput as exc:  # a store that keeps no stories
+        return html(entity_pages.error_page(str(exc)), 400)
+    return html(story_pages.story_page(detail))
 
 
 @router.get("/embed", response_class=HTMLResponse)

@@ -21,6 +21,7 @@ WriteOutcome = Literal["added", "updated", "unchanged"]
 class WriteResult:
     outcome: WriteOutcome
     article_id: str
+    syndicated: bool = False  # the text was stored already under another URL: linked to it as a copy
 
 
 @dataclass

@@ -116,6 +116,38 @@ MIGRATIONS: list[str] = [
     CREATE INDEX entity_mentions_article ON entity_mentions(article_rowid, entity_id);
     INSERT INTO meta VALUES ('entity_index_version', 0), ('entity_backfill_rowid', 0);
     """,
+    # 6: stories (store/stories.py): each article's story, with the words it is compared by, so grouping a new
+    # article reads no other article's text; and the syndicated copies of an article (the same text under
+    # another URL), kept as links to it instead of second articles. The meta row tracks the backfill by rowid.
+    """
+    CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        first_day INTEGER,
+        last_day INTEGER,
+        articles INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX stories_last_day ON stories(last_day);
+    CREATE TABLE story_articles (
+        article_rowid INTEGER PRIMARY KEY REFERENCES articles(rowid) ON DELETE CASCADE,
+        story_id INTEGER NOT NULL REFERENCES stories(id),
+        published_day INTEGER,
+        terms TEXT NOT NULL,
+        score REAL,
+        provisional INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX story_articles_story ON story_articles(story_id, published_day);
+    CREATE INDEX story_articles_pending ON story_articles(article_rowid) WHERE provisional = 1;
+    CREATE TABLE article_copies (
+        article_rowid INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        source TEXT,
+        published TEXT,
+        PRIMARY KEY (article_rowid, url)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_copies_url ON article_copies(url);
+    INSERT INTO meta VALUES ('story_backfill_rowid', 0);
+    """,
 ]
 
 

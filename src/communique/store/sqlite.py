@@ -1,6 +1,7 @@
 """The embedded default store: one SQLite file (WAL) with articles, chunks, FTS5 and vectors.
 
-Each write and delete also keeps the entity index (store/entities.py) in the same transaction.
+Each write and delete also keeps the entity index (store/entities.py) and the stories (store/stories.py) in the
+same transaction; the same text under another URL is linked to its article as a syndicated copy, not stored again.
 Keyword search is FTS5's BM25. Dense search is exact (a float32 matrix product) over vectors kept in
 memory and refreshed incrementally when another connection commits; above `ann_threshold` vectors a
 persisted ANN index takes over (see store/ann.py). One writer at a time (a lock), readers per thread.
@@ -20,6 +21,7 @@ from communique.answer.citations import defuse
 from communique.errors import BackendUnavailable, BadInput
 from communique.models import Article, Chunk, Filters, Hit
 from communique.store import entities as entity_index
+from communique.store import stories as story_groups
 from communique.store.base import ArticlePage, StoreStats, WriteResult, embedding_text
 from communique.store.schema import migrate
 from communique.store.vectors import VectorIndex
@@ -81,6 +83,8 @@ class SQLiteStore:
             migrate(self._conn())
         self.entities = entity_index.EntityIndex(self._conn)
         self._backfill_entities()
+        self.stories = story_groups.StoryIndex(self._conn)
+        self._backfill_stories()
         self.vectors = VectorIndex(self._conn, self.path, ann_threshold=ann_threshold)
 
     # -- connections -------------------------------------------------------------------------------
@@ -136,6 +140,15 @@ class SQLiteStore:
                 if entity_index.backfill_batch(conn):
                     return
 
+    def _backfill_stories(self) -> None:
+        """Group the articles stored before stories existed, a batch per transaction, resumably (as entities)."""
+        if not story_groups.backfill_pending(self._conn()):
+            return
+        while True:
+            with self._transaction() as conn:
+                if story_groups.backfill_batch(conn):
+                    return
+
     def sync(self) -> None:
         """Top up the in-memory vectors; crossing `ann_threshold` builds the ANN index and saves it. Later
         additions are saved every ~5% of changes and on close, not per ingest: the file is ~0.9 GB at 1M chunks,
@@ -159,7 +172,7 @@ class SQLiteStore:
 
     # -- writing -----------------------------------------------------------------------------------
     def _find_existing(self, conn: sqlite3.Connection, article: Article, digest: str) -> sqlite3.Row | None:
-        cols = "rowid, id, content_hash, published_day, annotations IS NULL AS bare"
+        cols = "rowid, id, url, content_hash, published_day, annotations IS NULL AS bare"
         for sql, arg in (
             (f"SELECT {cols} FROM articles WHERE id = ?", article.id),
             (f"SELECT {cols} FROM articles WHERE url = ?", article.url),
@@ -189,6 +202,8 @@ class SQLiteStore:
                     (article.id, *values),
                 )
                 rowid, article_id, outcome = cur.lastrowid, article.id, "added"
+                if article.url:  # a URL once seen as a copy now has its own article
+                    conn.execute("DELETE FROM article_copies WHERE url = ?", (article.url,))
             else:
                 rowid, article_id = existing["rowid"], existing["id"]
                 if existing["content_hash"] == digest:
@@ -202,7 +217,12 @@ class SQLiteStore:
                     if (existing["bare"] and article.annotations) or (existing["published_day"] is None
                                                                       and article.published):
                         self._index_entities(conn, rowid)  # its mentions gain their entities or their day
-                    return WriteResult("unchanged", article_id)
+                        story_groups.group_article(conn, rowid)
+                    copy = (existing["id"] != article.id and bool(article.url) and existing["url"] is not None
+                            and article.url != existing["url"])
+                    if copy:  # found by its text alone: the same article syndicated under another URL
+                        story_groups.link_copy(conn, rowid, article.url, article.source, values[3])
+                    return WriteResult("unchanged", article_id, syndicated=copy)
                 conn.execute(
                     "UPDATE articles SET title=?, text=?, url=coalesce(?, url), published=coalesce(?, published),"
                     " published_day=coalesce(?, published_day), source=coalesce(?, source), language=?,"
@@ -222,6 +242,7 @@ class SQLiteStore:
                     (cur.lastrowid, article.title, ch.text, rowid),
                 )
             self._index_entities(conn, rowid)
+            story_groups.group_article(conn, rowid)
             return WriteResult(outcome, article_id)
 
     @staticmethod
@@ -255,6 +276,7 @@ class SQLiteStore:
                 "UPDATE chunks SET vec = ?, vec_seq = ? WHERE id = ?",
                 [(v.tobytes(), seq, int(i)) for i, v in zip(chunk_ids, vectors, strict=True)],
             )
+            story_groups.regroup_embedded(conn, [int(i) for i in chunk_ids])
 
     def delete(self, article_id: str) -> bool:
         with self._transaction() as conn:
@@ -263,6 +285,7 @@ class SQLiteStore:
                 return False
             self._delete_chunks(conn, row["rowid"])
             entity_index.index_article(conn, row["rowid"], "", None, None)  # takes its mentions and counts back
+            story_groups.ungroup_article(conn, row["rowid"])
             conn.execute("DELETE FROM articles WHERE rowid = ?", (row["rowid"],))
             return True
 
@@ -354,20 +377,22 @@ class SQLiteStore:
         ids = [cid for cid, _ in scored]
         rows = self._conn().execute(
             "SELECT c.id, c.text, c.start, c.end, c.vec IS NULL AS pending, a.id AS article_id, a.title, a.url,"
-            " a.published, a.source FROM chunks c JOIN articles a ON a.rowid = c.article_rowid"
+            " a.published, a.source, s.story_id FROM chunks c JOIN articles a ON a.rowid = c.article_rowid"
+            " LEFT JOIN story_articles s ON s.article_rowid = a.rowid"
             f" WHERE c.id IN ({','.join('?' * len(ids))})",
             ids,
         ).fetchall()
         by_id = {r["id"]: r for r in rows}
-        return [self._hit(by_id[cid], score) for cid, score in scored if cid in by_id]
+        reported = self.stories.reported_by(r["story_id"] for r in rows if r["story_id"] is not None)
+        return [self._hit(by_id[cid], score, reported) for cid, score in scored if cid in by_id]
 
     @staticmethod
-    def _hit(r: sqlite3.Row, score: float) -> Hit:
+    def _hit(r: sqlite3.Row, score: float, reported: dict[int, int]) -> Hit:
         return Hit(
             chunk_id=r["id"], article_id=r["article_id"], score=float(score), text=r["text"], start=r["start"],
             end=r["end"], title=r["title"], url=r["url"],
             published=date.fromisoformat(r["published"]) if r["published"] else None, source=r["source"],
-            pending=bool(r["pending"]),
+            pending=bool(r["pending"]), story_id=r["story_id"], reported_by=reported.get(r["story_id"], 1),
         )
 
     def get(self, article_id: str) -> Article | None:

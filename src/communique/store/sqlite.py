@@ -395,6 +395,11 @@ class SQLiteStore:
             pending=bool(r["pending"]), story_id=r["story_id"], reported_by=reported.get(r["story_id"], 1),
         )
 
+    def story_id(self, article_id: str) -> int | None:
+        """The story an article reports (store/stories.py); timelines and briefings group by it (news/stories.py)."""
+        found = self.stories.of_articles([article_id]).get(article_id)
+        return found[0] if found else None
+
     def get(self, article_id: str) -> Article | None:
         row = self._conn().execute(f"SELECT {_ARTICLE_COLS} FROM articles WHERE id = ?", (article_id,)).fetchone()
         return _article(row) if row else None

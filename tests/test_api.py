@@ -152,7 +152,8 @@ def test_ask_json_answer_with_citations(client: TestClient, fact: dict) -> None:
     assert any(alt in body["answer"] for alt in fact["expect"][0]), body["answer"]
     assert body["citations"] and re.search(r"\[\d+\]", body["answer"])
     for c in body["citations"]:
-        assert set(c) == {"n", "article_id", "title", "url", "published", "quote"}
+        assert set(c) == {"n", "article_id", "title", "url", "published", "quote", "story_id", "reported_by"}
+        assert isinstance(c["story_id"], int) and c["reported_by"] >= 1
         assert c["quote"]
     assert any(c["title"] in fact["sources"] for c in body["citations"])
 

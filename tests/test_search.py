@@ -74,7 +74,10 @@ def test_multilingual_questions_cover_french_spanish_german() -> None:
 def test_hits_are_well_formed(sample_db: Communique) -> None:
     hits = sample_db.search("Valletta Accord ratification and signatures", k=8)
     assert len(hits) == 8
-    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for story in {h.story_id for h in hits}:  # best first within a story; stories interleave (demote_repeats)
+        scores = [h.score for h in hits if h.story_id == story]
+        assert scores == sorted(scores, reverse=True)
+    assert all(h.story_id is not None for h in hits)
     assert all(0 < h.score <= 2 / 61 + 1e-12 for h in hits)  # fused RRF scores
     per_article: dict[str, int] = {}
     for h in hits:
@@ -127,7 +130,9 @@ def test_article_ids_filter(sample_db: Communique) -> None:
 
 def test_keyword_only_search_without_embedder(sample_db: Communique) -> None:
     hits = hybrid_search(sample_db.store, None, "Graywater ransomware gang", k=5)
-    assert hits and all("Graywater" in h.text or "Graywater" in h.title for h in hits[:2])
+    assert hits and ("Graywater" in hits[0].text or "Graywater" in hits[0].title)
+    # Its second chunk is of the same story, so it steps behind the next best of another story (demote_repeats).
+    assert sum("Graywater" in h.text or "Graywater" in h.title for h in hits) >= 2
 
 
 @pytest.mark.parametrize("query", ["", "   \n"])

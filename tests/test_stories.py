@@ -105,10 +105,11 @@ def test_the_model_is_the_fitted_file_and_prefers_shared_names():
     assert model.probability(close, same) > 0.5 > model.probability(close, other)
 
 
-def test_demote_repeats_keeps_every_item_and_puts_distinct_groups_first():
-    group = {1: "a", 2: "a", 3: "b", 4: "a", 5: "c"}
-    assert demote_repeats([1, 2, 3, 4, 5], group) == [1, 3, 5, 2, 4]
-    assert demote_repeats([1, 2, 3], group, per_group=2) == [1, 2, 3]
+def test_demote_repeats_keeps_every_item_and_never_puts_one_group_twice_in_a_row():
+    group = {1: "a", 2: "a", 3: "b", 4: "a", 5: "c", 6: "a"}
+    assert demote_repeats([1, 2, 3, 4, 5, 6], group) == [1, 3, 2, 5, 4, 6]  # the last a's have no one left to wait for
+    assert demote_repeats([1, 2, 4, 3], group, gap=2) == [1, 3, 2, 4]
+    assert demote_repeats([1, 2, 3], group, gap=0) == [1, 2, 3]
 
 
 def test_revisions_pair_a_changed_figure_with_its_like_sentence():
@@ -205,6 +206,7 @@ def test_search_hits_carry_their_story_and_a_story_does_not_fill_the_top(svc: Co
     assert all(h.story_id is not None for h in hits)
     assert {h.reported_by for h in hits if h.story_id == veldra} == {3}
     assert hits[0].story_id == veldra and hits[1].story_id != veldra  # the other reports wait their turn
+    assert all(a.story_id != b.story_id for a, b in zip(hits[:4], hits[1:4], strict=False))
     assert sum(h.story_id == veldra for h in hits) == 3  # …but are still there
 
 

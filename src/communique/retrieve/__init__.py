@@ -1,5 +1,5 @@
 """Hybrid retrieval: BM25 and dense results fused by reciprocal rank fusion, capped per article, and reports of a
-story already shown moved behind the other stories."""
+story just shown stepping behind the next best of another story."""
 
 from __future__ import annotations
 
@@ -45,8 +45,8 @@ def hybrid_search(
 ) -> list[Hit]:
     """The k best chunks for `query`; the score is the fused RRF score. Without an embedder: BM25 only.
 
-    One chunk per story leads: the other chunks of a story already listed (its other reports, syndicated
-    rewrites, a second chunk of the same article) follow all the stories' first chunks, in their own order."""
+    No two results in a row come from one story while another story has a result left (`demote_repeats`): its
+    other reports and second chunks step behind the next best of another story, so they cannot fill the top."""
     depth = depth or max(4 * k, 40)
     text_hits, vec_hits = search_both(store, embedder, query, depth, filters, query_vector)
     by_id: dict[int, Hit] = {}

@@ -49,17 +49,19 @@ def cap_per_group(items: Sequence[K], group_of: dict[K, Hashable] | None, per_gr
     return kept
 
 
-def demote_repeats(items: Sequence[K], group_of: dict[K, Hashable], per_group: int = 1) -> list[K]:
-    """Keep every item, but move those past the first `per_group` of their group (e.g. reports of one story)
-    behind all the others, each part in its own order: the top places go to distinct stories, and a reader who
-    scrolls still finds the other reports. Simpler and more predictable than MMR on vectors."""
-    counts: dict[Hashable, int] = {}
-    first, later = [], []
-    for item in items:
-        g = group_of.get(item, item)
-        counts[g] = counts.get(g, 0) + 1
-        (first if counts[g] <= per_group else later).append(item)
-    return first + later
+def demote_repeats(items: Sequence[K], group_of: dict[K, Hashable], gap: int = 1) -> list[K]:
+    """Keep every item, but never put an item of a group (e.g. the reports of one story) within `gap` places after
+    another of that group while an item of another group is waiting: a repeat steps behind the next best of
+    another story. So a story's reports cannot stack up at the top, yet a second report that ranks well (a later
+    figure, another angle) still comes soon, which pushing every repeat behind all other stories would not do."""
+    left = list(items)
+    out: list[K] = []
+    while left:
+        recent = {group_of.get(i, i) for i in out[-gap:]} if gap > 0 else set()
+        pick = next((i for i in left if group_of.get(i, i) not in recent), left[0])
+        out.append(pick)
+        left.remove(pick)
+    return out
 
 
 def mmr(query: np.ndarray, candidates: np.ndarray, k: int, lambda_: float = 0.7,

@@ -59,7 +59,7 @@ from communique.serve.schemas import (
     StoryDetailOut,
     make_filters,
 )
-from communique.serve.streaming import SSE_HEADERS, error_payload, in_thread, sse
+from communique.serve.streaming import CLIENT_GONE, SSE_HEADERS, error_payload, in_thread, last_answer, sse
 from communique.service import Communique
 
 log = logging.getLogger("communique.serve")
@@ -125,7 +125,9 @@ async def ask(body: AskRequest, request: Request, service: Service):
     filters = body.filters.to_filters() if body.filters else None
     args = (body.question, body.history_dicts(), body.as_of, filters)
     if "text/event-stream" not in request.headers.get("accept", ""):
-        answer = await run_in_threadpool(service.ask, *args)
+        answer = await last_answer(service.ask_events(*args), request)
+        if answer is None:  # the client hung up, and the work stopped with it
+            return Response(status_code=CLIENT_GONE)
         metrics.observe_answer(answer.refused)
         return JSONResponse(answer.to_dict())
     stream = in_thread(service.ask_events(*args))

@@ -12,13 +12,12 @@ import time
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from communique.errors import BadInput, NotFound
 from communique.models import Answer
 from communique.serve.schemas import ERROR_RESPONSES, ChatMessage, ChatRequest
-from communique.serve.streaming import SSE_HEADERS, error_payload, in_thread
+from communique.serve.streaming import CLIENT_GONE, SSE_HEADERS, error_payload, in_thread, last_answer
 from communique.text import approx_tokens
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
@@ -128,7 +127,9 @@ async def chat_completions(body: ChatRequest, request: Request):
     max_tokens = body.max_completion_tokens or body.max_tokens
     prompt = " ".join([*(t["content"] for t in history), question])
     if not body.stream:
-        answer = await run_in_threadpool(service.ask, question, history, None, filters)
+        answer = await last_answer(service.ask_events(question, history, None, filters), request)
+        if answer is None:  # the client hung up, and the work stopped with it
+            return Response(status_code=CLIENT_GONE)
         metrics.observe_answer(answer.refused)
         return completion(answer, model, prompt, max_tokens)
 

@@ -23,6 +23,7 @@ _ITEM, _ERROR, _END = "item", "error", "end"
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 STREAM_WORKERS = 32
+CLIENT_GONE = 499  # the status logged for an answer whose client hung up before it was done (as nginx does)
 
 _pool: ThreadPoolExecutor | None = None
 
@@ -80,6 +81,23 @@ async def in_thread(events: Iterator[T]) -> AsyncIterator[T]:
             yield value
     finally:
         stop.set()
+
+
+async def last_answer(events: Iterator[Any], request: Any) -> Any | None:
+    """A non-streamed answer, made from its events in a worker thread. Between events it checks that the client
+    is still there, and stops the work when it has gone: a model's generation stops at its next token instead of
+    running on for nobody. None when the client went away."""
+    answer = None
+    stream = in_thread(events)
+    try:
+        async for event in stream:
+            if event.kind == "answer":
+                answer = event.data
+            elif await request.is_disconnected():
+                return None
+    finally:
+        await stream.aclose()
+    return answer
 
 
 def sse(event: str, data: Any) -> str:

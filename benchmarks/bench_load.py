@@ -3,8 +3,10 @@
 
 Starts the server on 127.0.0.1 over the in-repo sample digests, runs `--clients` threads for `--seconds`, and
 prints per endpoint: requests, p50/p95/p99 latency, and responses by status (503s are the in-flight cap at
-work, 429s the rate limit); then throughput, and the server's RSS and open file handles at start and end.
-Usage: python benchmarks/bench_load.py [--clients 50] [--seconds 60]
+work, 429s the rate limit); then throughput; the server's RSS and open file handles at start, after the
+warm-up (`--warmup` seconds into the load) and at the end; and how long the chunks ingested under load take to
+be embedded once the load stops (polling /health's `pending`, at most 3 minutes).
+Usage: python benchmarks/bench_load.py [--clients 50] [--seconds 60] [--warmup 15]
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--warmup", type=float, default=15, help="seconds of load before the warm state is taken")
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in
                  (ROOT / "src/communique/evalsets/sample.jsonl").read_text().splitlines() if line.strip()]
@@ -105,8 +108,14 @@ def main() -> int:
                         i += 1
                         time.sleep(1.0)
 
+            warm_state: list[tuple[float, int]] = []
+
+            def sampler() -> None:
+                time.sleep(min(args.warmup, args.seconds))
+                warm_state.append(process_state(server.pid))
+
             threads = [threading.Thread(target=reader, args=(i,)) for i in range(args.clients)]
-            threads.append(threading.Thread(target=ingester))
+            threads += [threading.Thread(target=ingester), threading.Thread(target=sampler)]
             t0 = time.perf_counter()
             for t in threads:
                 t.start()
@@ -114,6 +123,15 @@ def main() -> int:
                 t.join()
             wall = time.perf_counter() - t0
             end_state = process_state(server.pid)
+            drained_at, pending = None, -1
+            with httpx.Client(base_url=base, timeout=30) as c:
+                t_end = time.perf_counter()
+                while time.perf_counter() - t_end < 180:
+                    pending = c.get("/health").json().get("pending", -1)
+                    if pending == 0:
+                        drained_at = time.perf_counter() - t_end
+                        break
+                    time.sleep(1)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -126,8 +144,12 @@ def main() -> int:
         shown = ", ".join(f"{k}: {n}" for k, n in sorted(statuses[name].items(), key=lambda kv: str(kv[0])))
         print(f"| {name} | {len(v)} | {statistics.median(v):.0f} | {percentile(v, 0.95):.0f} | "
               f"{percentile(v, 0.99):.0f} | {shown} |")
-    print(f"\nserver RSS {start_state[0]:.0f} MB → {end_state[0]:.0f} MB; open file handles {start_state[1]} → "
-          f"{end_state[1]}")
+    warm = warm_state[0] if warm_state else start_state
+    print(f"\nserver RSS {start_state[0]:.0f} MB at start, {warm[0]:.0f} MB after {args.warmup:.0f} s of load "
+          f"(warm), {end_state[0]:.0f} MB at the end ({(end_state[0] / warm[0] - 1) * 100:+.0f}% after warm-up); "
+          f"open file handles {start_state[1]} → {warm[1]} → {end_state[1]}")
+    print("pending chunks drained " + (f"{drained_at:.0f} s after the load ended" if drained_at is not None
+                                       else f"not within 3 minutes ({pending} left)"))
     return 0
 
 

@@ -136,9 +136,22 @@ def watch(
             raise typer.Exit(1 if any(r.outcome == "error" for r in results) else 0)
         n = len(watcher.feeds)
         typer.echo(f"watching {n} feed{'s' * (n != 1)}, every {format_duration(watcher.every_s)}; Ctrl-C stops")
+        stop_on_signals()
         watcher.run()
     finally:
         watcher.close()
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM (a service manager's stop) end a long-running command as an interrupt does, even when
+    it was started with SIGINT ignored (as a shell's background job is): the store's writes roll back cleanly."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @app.command()

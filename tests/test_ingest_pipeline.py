@@ -31,9 +31,27 @@ def _contents(db: Path) -> dict[str, list[tuple]]:
             "chunks": conn.execute("SELECT a.id, c.seq, c.text, c.start, c.end, c.vec FROM chunks c JOIN articles a"
                                    " ON a.rowid = c.article_rowid ORDER BY a.id, c.seq").fetchall(),
             "fts": conn.execute("SELECT count(*) FROM chunks_fts").fetchall(),
+            "mentions": conn.execute("SELECT a.id, e.key, m.sentence FROM entity_mentions m JOIN entities e ON"
+                                     " e.id = m.entity_id JOIN articles a ON a.rowid = m.article_rowid"
+                                     " ORDER BY 1, 2, 3").fetchall(),
+            "stories": _stories(conn),
         }
     finally:
         conn.close()
+
+
+def _stories(conn: sqlite3.Connection) -> list[tuple]:
+    """Stories as (title, size, their articles, any still provisional): story ids depend on the order of grouping,
+    which embedding while reading changes; the grouping itself must not change."""
+    members: dict[int, list[str]] = {}
+    provisional: dict[int, int] = {}
+    rows = conn.execute("SELECT a.id, s.story_id, s.provisional FROM story_articles s"
+                        " JOIN articles a ON a.rowid = s.article_rowid")
+    for article_id, story_id, flag in rows:
+        members.setdefault(story_id, []).append(article_id)
+        provisional[story_id] = provisional.get(story_id, 0) | flag
+    return sorted((title, n, tuple(sorted(members[sid])), provisional[sid])
+                  for sid, title, n in conn.execute("SELECT id, title, articles FROM stories"))
 
 
 class Recording:
@@ -84,6 +102,8 @@ def test_pipelined_ingest_stores_exactly_what_serial_ingest_stores(sample_dir: P
     assert ours["fts"] == theirs["fts"] and ours["fts"][0][0] == len(ours["chunks"])
     assert ours["chunks"] == theirs["chunks"]  # text, offsets and vectors, byte for byte
     assert all(row[-1] is not None for row in ours["chunks"])
+    assert ours["mentions"] == theirs["mentions"] and ours["mentions"]
+    assert ours["stories"] == theirs["stories"] and not any(story[-1] for story in ours["stories"])
     # the embedder worked while articles were still being read
     assert events.index("embed") < len(events) - 1 - events[::-1].index("item")
 

@@ -125,7 +125,8 @@ def test_a_library_that_crashes_is_refused_by_the_check(tmp_path: Path) -> None:
     stub = tmp_path / "stub.c"
     stub.write_text("#include <stdlib.h>\nvoid *e5_load(const char *p) { abort(); }\nvoid e5_free(void *m) {}\n"
                     "int e5_embed_batch(void) { return 0; }\nint e5_token_count(void) { return 0; }\n"
-                    'const char *e5_kernel(void) { return "avx2"; }\nvoid e5_set_threads(int n) {}\n', encoding="utf-8")
+                    'const char *e5_kernel(void) { return "avx2"; }\nvoid e5_set_threads(void *m, int n) {}\n',
+                    encoding="utf-8")
     cc = _script(tmp_path / "stub-cc", f'[ "$1" = --version ] && exec {shutil.which(CC)} --version\n'
                                        'while [ "$1" != -o ]; do shift; done\n'
                                        f'exec {shutil.which(CC)} -shared -fPIC -o "$2" "{stub}"\n')

@@ -59,14 +59,14 @@ class NativeE5:
             lib.e5_token_count.restype = ctypes.c_int
             lib.e5_token_count.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
             lib.e5_kernel.restype = ctypes.c_char_p
-            lib.e5_set_threads.argtypes = [ctypes.c_int]
+            lib.e5_set_threads.argtypes = [ctypes.c_void_p, ctypes.c_int]
         except AttributeError as exc:  # not a library of this engine
             raise EngineUnavailable(f"{library} lacks a function of the engine: {exc}") from exc
-        lib.e5_set_threads(int(threads or 0))
         self._lib = lib
         self._model = lib.e5_load(str(weights_path()).encode())
         if not self._model:
             raise EngineUnavailable(f"the native engine could not load {weights_path()}")
+        lib.e5_set_threads(self._model, int(threads or 0))
         self.kernel = lib.e5_kernel().decode()
 
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:

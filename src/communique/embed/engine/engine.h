@@ -60,6 +60,7 @@ typedef struct e5_model {
     layer_t *layers;
     tokenizer tok;
     void *map; size_t map_size; /* mmap region */
+    int threads;                /* OpenMP threads of this model's calls; 0: OpenMP's default */
 } e5_model;
 
 float fp16_to_fp32(uint16_t h);
@@ -75,8 +76,8 @@ void e5_free(e5_model *m);
 int e5_dim(const e5_model *m);
 int e5_token_count(e5_model *m, const char *text, int is_query);
 int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query, float *out);
-/* Which kernel this build uses ("avx512-vnni", "avx2", "scalar"), and its OpenMP threads. */
+/* Which kernel this build uses ("avx512-vnni", "avx2", "scalar"); a model's OpenMP threads (0: the default). */
 const char *e5_kernel(void);
-void e5_set_threads(int n);
+void e5_set_threads(e5_model *m, int n);
 
 #endif

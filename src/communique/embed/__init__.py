@@ -27,13 +27,13 @@ class Embedder(Protocol):
 _DEFAULT: Embedder | None = None
 
 
-def default_embedder(threads: int | None = None) -> Embedder:
-    """The process-wide E5 embedder, loaded on first use."""
+def default_embedder(threads: int | None = None, **engine: object) -> Embedder:
+    """The process-wide E5 embedder, loaded on first use; `engine`: E5Embedder's engine, cc and build_dir."""
     global _DEFAULT
     if _DEFAULT is None:
         from communique.embed.e5 import E5Embedder
 
-        _DEFAULT = E5Embedder(threads=threads)
+        _DEFAULT = E5Embedder(threads=threads, **engine)
     return _DEFAULT
 
 
@@ -43,4 +43,5 @@ def open_embedder(settings: Settings) -> Embedder:
         from communique.embed.remote import RemoteEmbedder
 
         return RemoteEmbedder.from_settings(settings)
-    return default_embedder(settings.embed_threads)
+    return default_embedder(settings.embed_threads, engine=settings.embed_engine, cc=settings.embed_cc,
+                            build_dir=settings.embed_build_dir)

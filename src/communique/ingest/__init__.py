@@ -74,9 +74,14 @@ def annotated(article: Article, store: Store) -> Article:
 
 
 def ingest_items(
-    items: Iterable[Item], store: Store, chunk_tokens: int = 180, on_item: Callable[[Item, str], None] | None = None
+    items: Iterable[Item],
+    store: Store,
+    chunk_tokens: int = 180,
+    on_item: Callable[[Item, str], None] | None = None,
+    on_stored: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Store every readable article; report the rest with the reason."""
+    """Store every readable article; report the rest with the reason. `on_stored(n)`: an article was stored with
+    n new chunks (an embedding stage may take them now)."""
     report = IngestReport()
     t0 = time.perf_counter()
     for item in items:
@@ -89,9 +94,12 @@ def ingest_items(
                 if not article.text:
                     raise ValueError("article has no text")
                 article = annotated(article, store)
-                result = store.write(article, chunk_article(article, chunk_tokens))
+                chunks = chunk_article(article, chunk_tokens)
+                result = store.write(article, chunks)
                 outcome = result.outcome
                 getattr(report, outcome).append(result.article_id)
+                if on_stored and outcome != "unchanged":
+                    on_stored(len(chunks))
             except Exception as exc:  # one bad article must not stop the batch
                 report.failed.append((item.origin, f"{exc.__class__.__name__}: {exc}"))
         if on_item:

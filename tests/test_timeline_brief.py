@@ -157,6 +157,17 @@ def test_brief_defaults_to_the_week_up_to_as_of(svc: Communique) -> None:
     assert {s.published for s in brief.stories} == {date(2026, 11, 2), date(2026, 10, 29)}
 
 
+def test_a_default_week_without_news_gives_the_newest_week_with_articles_and_says_so(svc: Communique) -> None:
+    """An archive not fed lately (or the bundled sample, opened months later) briefs its newest week, not nothing."""
+    later = date(2027, 3, 1)
+    brief = svc.brief(as_of=later)
+    assert brief.stories and brief.note and str(later) in brief.note
+    assert (brief.since, brief.until) == (date(2026, 10, 31), date(2026, 11, 6))
+    assert brief.text().startswith(brief.note)
+    asked = svc.brief(since=date(2027, 2, 1), until=later)  # a window the reader chose stays as chosen
+    assert not asked.stories and asked.note is None
+
+
 def test_markdown_export_is_a_pasteable_digest_with_escaped_article_text(svc: Communique) -> None:
     brief = svc.brief(since=date(2026, 10, 25), until=AS_OF)
     text = brief_markdown(brief)

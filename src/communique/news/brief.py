@@ -50,13 +50,15 @@ class Brief:
     citations: list[Citation]
     articles: int  # articles in the window (and on the topic)
     read: int  # of which the briefing read (the newest `MAX_ARTICLES`)
+    note: str | None = None  # why the window is not the one asked for (the default week had no news)
 
     def to_dict(self) -> dict:
         from communique.news.markdown import brief_markdown
 
         return {"topic": self.topic, "since": self.since.isoformat(), "until": self.until.isoformat(),
                 "articles": self.articles, "read": self.read, "stories": [s.to_dict() for s in self.stories],
-                "citations": [c.to_dict() for c in self.citations], "markdown": brief_markdown(self)}
+                "citations": [c.to_dict() for c in self.citations], "markdown": brief_markdown(self),
+                "note": self.note}
 
     def heading(self) -> str:
         about = f" on {self.topic}" if self.topic else ""
@@ -68,7 +70,7 @@ class Brief:
         """Plain text: what the CLI prints without --markdown."""
         if not self.stories:
             return f"No articles{' on ' + self.topic if self.topic else ''} from {self.since} to {self.until}."
-        lines = [self.heading() + ":"]
+        lines = [*([self.note] if self.note else []), self.heading() + ":"]
         lines += [f"• {s.title} ({s.published or 'undated'}): {s.body()}" for s in self.stories]
         lines += ["", *(f"[{c.n}] {c.title} ({c.published or 'undated'}){' ' + c.url if c.url else ''}"
                         for c in self.citations)]
@@ -98,10 +100,25 @@ def _articles_of(store, embedder, topic: str | None, period: Filters) -> tuple[l
     return [store.get(a.id) or a for a in listed], first.total
 
 
+def _newest_day(store, ref: date) -> date | None:
+    """The day of the newest dated article published by `ref`."""
+    newest = store.list_articles(None, Filters(until=ref), 1, 1).articles
+    return newest[0].published if newest else None
+
+
 def build(store, embedder, topic: str | None, since: date | None, until: date | None, ref: date) -> Brief:
-    """The briefing of `since`..`until` (a week up to `ref` by default), on `topic` if given."""
+    """The briefing of `since`..`until` (a week up to `ref` by default), on `topic` if given. Where the default
+    week holds nothing (an archive not fed lately, the bundled sample), it is the newest week that has articles,
+    and the briefing says so, rather than an empty page."""
+    asked = since is not None or until is not None
     since, until = window(since, until, ref)
     articles, total = _articles_of(store, embedder, topic, Filters(since=since, until=until))
+    note = None
+    newest = _newest_day(store, ref) if not articles and not asked else None
+    if newest is not None and newest < since:
+        since, until = window(None, newest, ref)
+        articles, total = _articles_of(store, embedder, topic, Filters(since=since, until=until))
+        note = f"Nothing was published in the {DEFAULT_DAYS} days up to {ref}; this is the newest week with articles."
     keys = story_keys(store, articles)
     groups: dict[str, list[Article]] = {}
     for a in articles:  # newest first, so a story's first article is its newest report
@@ -123,4 +140,4 @@ def build(store, embedder, topic: str | None, since: date | None, until: date | 
         sentences = [(p.text, book.cite(p.article, p.start, p.end)) for p in told]
         sources = list(dict.fromkeys(r.source for r in reports if r.source))
         stories.append(BriefStory(key, reports[0].title, reports[0].published, sentences, len(reports), sources))
-    return Brief(topic, since, until, stories, book.citations(), total, len(articles))
+    return Brief(topic, since, until, stories, book.citations(), total, len(articles), note if articles else None)

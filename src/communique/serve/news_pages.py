@@ -93,7 +93,8 @@ def brief_page(result: Brief, topic: str, since: str, until: str) -> str:
             f'{" · " + esc(", ".join(s.sources)) if s.sources else ""}</p><p>'
             + " ".join(f"{esc(t)} {_cite(n)}" for t, n in s.sentences) + "</p></li>"
             for s in result.stories)
-        body = (f'<p class="muted">{esc(result.heading())}</p><ol class="news-brief">{items}</ol>'
+        note = f'<p class="note">{esc(result.note)}</p>' if result.note else ""
+        body = (f'{note}<p class="muted">{esc(result.heading())}</p><ol class="news-brief">{items}</ol>'
                 + _sources(result.citations)
                 + '<section aria-labelledby="md-heading"><h2 id="md-heading" class="label">Markdown, to paste into a '
                   f'newsletter</h2><textarea class="news-markdown" readonly rows="12">{esc(brief_markdown(result))}'

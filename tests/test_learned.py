@@ -99,6 +99,7 @@ def test_every_language_answered_in_has_its_own_frame() -> None:
             quote = "The fine was €3.5 million"
             framed = phrases.quoted(quote, "[1]", code)
             assert quote in framed and "[1]" in framed and framed != f"{quote} [1]"
+            assert "2026-11-04" in phrases.as_of("2026-11-04", code) != phrases.as_of("2026-11-04", "en")
 
 
 @pytest.mark.slow

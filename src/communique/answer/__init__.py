@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from communique import timewords
+from communique.answer import phrases
 from communique.answer.citations import marker
 from communique.answer.events import AnswerEvent
 from communique.answer.evidence import Evidence, gather, latest
@@ -50,7 +51,7 @@ def with_as_of(question: str, as_of: date | None, q: Question, answer: Answer) -
     """The answer, noting the day it counts from where a time word was used: "this week" means nothing
     without the day it ends."""
     if time_window(question, as_of) is not None or q.kind == "briefing":
-        note = f"\n(As of {(as_of or timewords.today()).isoformat()}.)"
+        note = "\n" + phrases.as_of((as_of or timewords.today()).isoformat(), q.language)
         yield AnswerEvent("delta", note)
         answer.answer += note
     yield AnswerEvent("answer", answer)

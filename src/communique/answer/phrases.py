@@ -1,8 +1,8 @@
 """The few words an extractive answer adds around what it quotes, in each language the engine answers in.
 
-A reader who asks in French gets the frame of the answer in French: the refusal, and "according to
-source [1]" before a quoted sentence. What is quoted stays in the source's language (no model here
-translates), and a short answer (a name, a figure, a date) needs no frame at all.
+A reader who asks in French gets the frame of the answer in French: the refusal, "according to source [1]"
+before a quoted sentence, and the day "this week" counts from. What is quoted stays in the source's language
+(no model here translates), and a short answer (a name, a figure, a date) needs no frame at all.
 """
 
 from __future__ import annotations
@@ -24,8 +24,18 @@ _PHRASES = {
 }
 
 
+# "(As of 2026-11-04.)": the day "this week" or "latest" was counted back from
+_AS_OF = {"en": "(As of {day}.)", "fr": "(Au {day}.)", "es": "(A {day}.)", "de": "(Stand: {day}.)",
+          "it": "(Al {day}.)", "pt": "(Em {day}.)", "nl": "(Per {day}.)"}
+
+
 def _of(language: str | None) -> tuple[str, str]:
     return _PHRASES.get(language or "en", _PHRASES["en"])
+
+
+def as_of(day: str, language: str | None) -> str:
+    """The note of the day an answer's time words count from, in the question's language."""
+    return _AS_OF.get(language or "en", _AS_OF["en"]).format(day=day)
 
 
 def refused(topic: str, language: str | None) -> str:

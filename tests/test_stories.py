@@ -235,6 +235,11 @@ def test_story_api_and_page_show_the_revised_figure(svc: Communique):
     assert page.status_code == 200 and "€4 million" in page.text and "€7.5 million" in page.text
     assert page.text.index("€4 million") < page.text.index("€7.5 million")  # before, then after
     assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
+    ids = {a.url: a.id for a in svc.articles(page_size=50).articles}
+    report = client.get(f"/articles/{ids[VELDRA_1.url]}").text  # one report leads to the others
+    assert f'href="/stories/{veldra}"' in report and "One of 2 reports of this story" in report
+    alone = ids[OTHERS[0].url]
+    assert "/stories/" not in client.get(f"/articles/{alone}").text  # a story of one report links nowhere
 
 
 @pytest.mark.parametrize(("path", "status", "code"), [

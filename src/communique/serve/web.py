@@ -64,7 +64,21 @@ def article(request: Request, article_id: str):
         named = entity_pages.entity_links(service.article_entities(article_id))
     except BadInput:  # a store without an entity index
         named = ""
-    return html(pages.article_page(found, service.settings.max_question_chars, named))
+    return html(pages.article_page(found, service.settings.max_question_chars, named + _story_link(service, found)))
+
+
+def _story_link(service, article) -> str:
+    """"Part of a story told in N reports": the way from one report to the others, where there are others."""
+    try:
+        index = service.story_index
+    except BadInput:  # a store without stories
+        return ""
+    ref = index.of_articles([article.id]).get(article.id)
+    story = index.get(ref[0]) if ref else None
+    if story is None or story.articles < 2:
+        return ""
+    return (f'<p class="story-link"><a href="/stories/{story.id}">One of {story.articles} reports of this story'
+            f'{f", from {story.reported_by} sources" if story.reported_by > 1 else ""} →</a></p>')
 
 
 @router.get("/entities", response_class=HTMLResponse)

@@ -172,3 +172,29 @@ def site(_http_server: tuple[Path, str]) -> Site:
     name = "".join(random.choices(string.ascii_lowercase, k=12))  # no digits: nothing date-like in URLs
     (root / name).mkdir()
     return Site(root / name, f"{base}/{name}")
+
+
+@pytest.fixture
+def cli() -> Iterator[Callable]:
+    """cli(*args) runs one `communique` command in-process, with the CLI's per-process state (its service, kept
+    for the process) reset and closed around it."""
+    from typer.testing import CliRunner
+
+    from communique import cli as cli_module
+
+    runner = CliRunner()
+
+    def reset() -> None:
+        if cli_module.state.service is not None:
+            cli_module.state.service.close()
+        cli_module.state.service = None
+        cli_module.state.db = None
+
+    def run(*args: str | Path):
+        reset()
+        try:
+            return runner.invoke(cli_module.app, [str(a) for a in args])
+        finally:
+            reset()
+
+    yield run

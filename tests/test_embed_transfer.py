@@ -10,11 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
 from builders import SHORT_STORIES, STORIES, digest
-from communique import cli as cli_module
-from communique.cli import app
 from communique.config import Settings
 from communique.embed import Embedder, default_embedder
 from communique.embed.cache import CachedEmbedder, cache_key
@@ -144,20 +141,13 @@ def test_export_and_import_refuse_what_they_cannot_do(make_service, tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_cli_moves_vectors_between_machines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_moves_vectors_between_machines(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "digest-2026-11-16.txt"
     source.write_text(digest(SHORT_STORIES), encoding="utf-8")
     here, there, file = tmp_path / "here" / "news.db", tmp_path / "there" / "news.db", tmp_path / "v.parquet"
-    runner = CliRunner()
 
     def run(db: Path, *args: str):
-        cli_module.state.service, cli_module.state.db = None, None
-        try:
-            return runner.invoke(app, ["--db", str(db), *args])
-        finally:
-            if cli_module.state.service is not None:
-                cli_module.state.service.close()
-            cli_module.state.service = None
+        return cli("--db", db, *args)
 
     assert run(here, "ingest", str(source)).exit_code == 0
     exported = run(here, "embed", "--export", str(file))

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from communique import cli as cli_module
 from communique.config import Settings
 from communique.entities.countries import country_code, country_name
 from communique.entities.extract import Mention, join_short_forms
@@ -443,23 +441,13 @@ def test_chart_fills_weeks_without_mentions() -> None:
 
 
 # -- the CLI --------------------------------------------------------------------------------------------
-def test_cli_lists_and_filters_entities(corpus: Communique) -> None:
-    runner = CliRunner()
-    try:
-        result = runner.invoke(cli_module.app, ["--db", str(corpus.settings.db), "entities", "viet", "--json"])
-        assert result.exit_code == 0, result.output
-        body = json.loads(result.stdout)
-        assert [(e["name"], e["articles"]) for e in body["entities"]] == [("Vietnam", 2)]
-        cli_module.state.service.close()
-        cli_module.state.service = None
-        result = runner.invoke(cli_module.app, ["--db", str(corpus.settings.db), "entities", "--type", "person"])
-        assert result.exit_code == 0 and "Lee Jae-myung" in result.stdout and "Vietnam" not in result.stdout
-        cli_module.state.service.close()
-        cli_module.state.service = None
-        result = runner.invoke(cli_module.app, ["--db", str(corpus.settings.db), "entities", "--type", "planet"])
-        assert result.exit_code == 2 and "type must be one of country, gpe, org, person" in result.stderr
-    finally:
-        if cli_module.state.service is not None:
-            cli_module.state.service.close()
-        cli_module.state.service = None
-        cli_module.state.db = None
+def test_cli_lists_and_filters_entities(corpus: Communique, cli) -> None:
+    db = corpus.settings.db
+    result = cli("--db", db, "entities", "viet", "--json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert [(e["name"], e["articles"]) for e in body["entities"]] == [("Vietnam", 2)]
+    result = cli("--db", db, "entities", "--type", "person")
+    assert result.exit_code == 0 and "Lee Jae-myung" in result.stdout and "Vietnam" not in result.stdout
+    result = cli("--db", db, "entities", "--type", "planet")
+    assert result.exit_code == 2 and "type must be one of country, gpe, org, person" in result.stderr

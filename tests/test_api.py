@@ -3,6 +3,7 @@ embedded sample corpus, the real embedder and the real answer engine."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -650,3 +651,56 @@ def test_reader_keys_close_asking_and_searching(db: Path) -> None:
             assert c.get("/api/articles").status_code == 200 and c.get("/health").status_code == 200
     finally:
         svc.close()
+
+
+def test_a_burst_beyond_the_slots_waits_in_line_and_only_a_long_wait_is_refused() -> None:
+    """The guard in front of a stand-in answer that holds its slot until released (a real answer is too quick
+    to hold one on purpose): a second question waits for the first's slot; a third, past the line's length,
+    is refused at once; a question whose wait runs out is refused with Retry-After."""
+    from communique.serve.guard import Guard
+
+    release = asyncio.Event()
+
+    async def held_answer(scope, receive, send) -> None:
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"answered"})
+
+    async def ask(guard: Guard) -> tuple[int, dict]:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"{}"}
+
+        await guard({"type": "http", "path": "/api/ask", "method": "POST", "headers": [],
+                     "client": ("127.0.0.1", 1)}, receive, send)
+        start = sent[0]
+        return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}
+
+    async def scenario() -> None:
+        guard = Guard(held_answer, max_in_flight=1, per_minute=0, loopback=False, queue_wait_s=5, queue_max=1)
+        first = asyncio.create_task(ask(guard))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(ask(guard))  # waits in line
+        await asyncio.sleep(0.05)
+        status, headers = await ask(guard)  # the line is full
+        assert status == 503 and headers["retry-after"] == "1"
+        assert not second.done()
+        release.set()
+        assert (await first)[0] == 200 and (await second)[0] == 200
+        assert guard.in_flight == 0 and not guard.waiting
+
+        release.clear()
+        short = Guard(held_answer, max_in_flight=1, per_minute=0, loopback=False, queue_wait_s=0.2, queue_max=8)
+        holder = asyncio.create_task(ask(short))
+        await asyncio.sleep(0.05)
+        t0 = time.monotonic()
+        status, _ = await ask(short)  # nothing frees the slot within 0.2 s
+        assert status == 503 and 0.15 < time.monotonic() - t0 < 2
+        release.set()
+        assert (await holder)[0] == 200 and short.in_flight == 0 and not short.waiting
+
+    asyncio.run(scenario())

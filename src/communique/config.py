@@ -127,7 +127,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, description="Longest question accepted.")
     max_history_turns: int = Field(50, description="Most turns of conversation history accepted with a question.")
     max_turn_chars: int = Field(8000, description="Longest turn of conversation history accepted.")
-    max_answers_in_flight: int = Field(8, description="Questions answered at once; beyond, 503 with Retry-After.")
+    max_answers_in_flight: int = Field(8, description="Questions answered at once; beyond, they wait in line.")
+    answer_queue_wait_s: float = Field(1.0, ge=0, le=60, description="The longest a question waits in line for a "
+                                       "slot; then 503 with Retry-After. 0: no line.")
+    answer_queue_max: int = Field(64, ge=0, description="Questions that may wait in line at once; beyond, 503.")
     rate_limit_per_minute: int = Field(120, description="Asks and searches per client address a minute; 0: off.")
     rate_limit_loopback: bool = Field(False, description="Rate-limit 127.0.0.1 too (behind a local proxy).")
     log_conversations: bool = Field(False, description="Keep readers' questions and answers (conversations.db).")

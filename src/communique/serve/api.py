@@ -396,7 +396,8 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
         keys.append(settings.admin_key.get_secret_value())
     app.add_middleware(Guard, max_in_flight=settings.max_answers_in_flight,
                        per_minute=settings.rate_limit_per_minute, loopback=settings.rate_limit_loopback,
-                       keys=tuple(keys))
+                       keys=tuple(keys), queue_wait_s=settings.answer_queue_wait_s,
+                       queue_max=settings.answer_queue_max)
     if settings.cors_origins:  # closed unless the owner names the sites that may call the API from a browser
         from fastapi.middleware.cors import CORSMiddleware
 

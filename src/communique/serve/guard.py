@@ -1,7 +1,9 @@
 """What keeps one client, or a crowd, from taking the service down, and the headers every response carries.
 
-- Answers in flight: beyond `max_answers_in_flight` questions being answered at once, a new one gets 503 with
-  `Retry-After` at once, rather than queueing behind work that would make every answer late.
+- Answers in flight: beyond `max_answers_in_flight` questions being answered at once, a new one waits for a
+  slot, first come first served, at most `answer_queue_wait_s`; then (or when `answer_queue_max` already wait)
+  503 with `Retry-After`, rather than queueing without end behind work that would make every answer late. A
+  short wait turns a burst into a little latency instead of refusals; the bound keeps a crowd from piling up.
 - Per-client rate: each client address may ask or search `rate_limit_per_minute` times a minute (a token
   bucket, so short bursts pass); beyond, 429 with `Retry-After`. Loopback is exempt unless
   `rate_limit_loopback` (a reverse proxy on the same machine makes every client loopback: turn it on there).
@@ -14,9 +16,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +33,14 @@ _LOOPBACK = ("127.", "::1", "localhost")
 
 
 @dataclass
+class Ticket:
+    """A question waiting for a slot: set when a finishing answer hands its slot over."""
+
+    loop: asyncio.AbstractEventLoop
+    event: asyncio.Event
+
+
+@dataclass
 class Bucket:
     tokens: float
     at: float
@@ -36,8 +48,11 @@ class Bucket:
 
 class Guard:
     def __init__(self, app: ASGIApp, max_in_flight: int, per_minute: int, loopback: bool,
-                 keys: tuple[str, ...] = ()) -> None:
+                 keys: tuple[str, ...] = (), queue_wait_s: float = 0.0, queue_max: int = 0) -> None:
         self.app = app
+        self.queue_wait_s = queue_wait_s
+        self.queue_max = queue_max
+        self.waiting: deque[Ticket] = deque()
         self.keys = tuple(k.encode() for k in keys if k)
         self.max_in_flight = max_in_flight
         self.per_minute = per_minute
@@ -102,11 +117,7 @@ class Guard:
         if path not in ANSWER_PATHS:
             await self.app(scope, receive, send_with_headers)
             return
-        with self.lock:
-            busy = self.in_flight >= self.max_in_flight
-            if not busy:
-                self.in_flight += 1
-        if busy:
+        if not await self._admitted():
             response = error_response(503, "busy", "too many questions are being answered: try again shortly",
                                       headers={"Retry-After": "1"})
             await response(scope, receive, send_with_headers)
@@ -114,5 +125,41 @@ class Guard:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            with self.lock:
-                self.in_flight -= 1
+            self._release()
+
+    async def _admitted(self) -> bool:
+        """Take a slot now, or wait in line for one at most `queue_wait_s`; False when none came."""
+        with self.lock:
+            if self.in_flight < self.max_in_flight:
+                self.in_flight += 1
+                return True
+            if self.max_in_flight <= 0 or self.queue_wait_s <= 0 or len(self.waiting) >= self.queue_max:
+                return False
+            ticket = Ticket(asyncio.get_running_loop(), asyncio.Event())
+            self.waiting.append(ticket)
+        try:
+            await asyncio.wait_for(ticket.event.wait(), self.queue_wait_s)
+        except TimeoutError:
+            return self._handed_over(ticket)  # a slot that arrived as the wait ended is this request's
+        except BaseException:  # the client left, or the server stops, while waiting
+            if self._handed_over(ticket):
+                self._release()
+            raise
+        return True
+
+    def _handed_over(self, ticket: Ticket) -> bool:
+        """Leave the line; True when a finishing answer had already handed this ticket its slot."""
+        with self.lock:
+            if ticket in self.waiting:
+                self.waiting.remove(ticket)
+                return False
+            return True
+
+    def _release(self) -> None:
+        """A finished answer hands its slot to the longest waiting question, else frees it."""
+        with self.lock:
+            if self.waiting:
+                ticket = self.waiting.popleft()
+                ticket.loop.call_soon_threadsafe(ticket.event.set)
+                return
+            self.in_flight -= 1

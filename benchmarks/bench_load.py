@@ -3,9 +3,11 @@
 
 Starts the server on 127.0.0.1 over the in-repo sample digests, runs `--clients` threads for `--seconds`, and
 prints per endpoint: requests, p50/p95/p99 latency, and responses by status (503s are the in-flight cap at
-work, 429s the rate limit); then throughput; the server's RSS and open file handles at start, after the
-warm-up (`--warmup` seconds into the load) and at the end; and how long the chunks ingested under load take to
-be embedded once the load stops (polling /health's `pending`, at most 3 minutes).
+work once a question has waited its turn, 429s the rate limit; by default a client told to wait by Retry-After
+waits and tries again, up to 3 times, as the chat page and the openai client do, and its latency counts the
+wait; `--no-honour` sends the next request at once instead); then throughput; the server's RSS and open file
+handles at start, after the warm-up (`--warmup` seconds into the load) and at the end; and how long the chunks
+ingested under load take to be embedded once the load stops (polling /health's `pending`, at most 3 minutes).
 Usage: python benchmarks/bench_load.py [--clients 50] [--seconds 60] [--warmup 15]
 """
 
@@ -42,11 +44,35 @@ def process_state(pid: int) -> tuple[float, int]:
     return rss, len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
+RETRIES = 3  # as the chat page does: a 503 or 429 is tried again after its Retry-After, this many times
+
+
+def one_request(c: httpx.Client, kind: str, q: str, rng: random.Random) -> tuple[int, float | None]:
+    """One reader request: (status, the Retry-After it was told, in seconds)."""
+    if kind == "ask":
+        r = c.post("/api/ask", json={"question": q})
+    elif kind == "stream":
+        with c.stream("POST", "/api/ask", json={"question": q}, headers={"Accept": "text/event-stream"}) as r:
+            for _ in r.iter_lines():
+                pass
+    elif kind == "search":
+        r = c.get("/api/search", params={"q": q})
+    elif kind == "articles":
+        r = c.get("/api/articles", params={"page": rng.randint(1, 3)})
+    else:
+        r = c.post("/v1/chat/completions", json={"model": "communique", "messages": [{"role": "user", "content": q}]})
+    after = r.headers.get("retry-after")
+    return r.status_code, float(after) if after and after.isdigit() else None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=15, help="seconds of load before the warm state is taken")
+    ap.add_argument("--honour", action=argparse.BooleanOptionalAction, default=True,
+                    help="clients wait as Retry-After says and try again (up to 3 times), as the chat page and "
+                         "the openai client do; --no-honour: they send the next request at once")
     args = ap.parse_args()
     questions = [json.loads(line)["question"] for line in
                  (ROOT / "src/communique/evalsets/sample.jsonl").read_text().splitlines() if line.strip()]
@@ -57,6 +83,7 @@ def main() -> int:
             start_state = process_state(server.pid)
             latencies: dict[str, list[float]] = defaultdict(list)
             statuses: dict[str, Counter] = defaultdict(Counter)
+            told_to_wait: Counter = Counter()
             lock = threading.Lock()
             stop = time.monotonic() + args.seconds
 
@@ -72,24 +99,16 @@ def main() -> int:
                         q = rng.choice(questions)
                         kind = rng.choices(["ask", "stream", "search", "articles", "v1"], [30, 15, 25, 15, 15])[0]
                         t0 = time.perf_counter()
-                        try:
-                            if kind == "ask":
-                                status = c.post("/api/ask", json={"question": q}).status_code
-                            elif kind == "stream":
-                                with c.stream("POST", "/api/ask", json={"question": q},
-                                              headers={"Accept": "text/event-stream"}) as r:
-                                    for _ in r.iter_lines():
-                                        pass
-                                    status = r.status_code
-                            elif kind == "search":
-                                status = c.get("/api/search", params={"q": q}).status_code
-                            elif kind == "articles":
-                                status = c.get("/api/articles", params={"page": rng.randint(1, 3)}).status_code
-                            else:
-                                status = c.post("/v1/chat/completions", json={
-                                    "model": "communique", "messages": [{"role": "user", "content": q}]}).status_code
-                        except httpx.HTTPError as exc:
-                            status = type(exc).__name__
+                        for attempt in range(RETRIES + 1):
+                            try:
+                                status, wait = one_request(c, kind, q, rng)
+                            except httpx.HTTPError as exc:
+                                status, wait = type(exc).__name__, None
+                            if status not in (429, 503) or not wait or attempt == RETRIES or not args.honour:
+                                break
+                            with lock:
+                                told_to_wait[kind] += 1
+                            time.sleep(wait)
                         record(kind, t0, status)
 
             def ingester() -> None:
@@ -145,6 +164,9 @@ def main() -> int:
         print(f"| {name} | {len(v)} | {statistics.median(v):.0f} | {percentile(v, 0.95):.0f} | "
               f"{percentile(v, 0.99):.0f} | {shown} |")
     warm = warm_state[0] if warm_state else start_state
+    if told_to_wait:
+        print("\ntold to wait and tried again (Retry-After): " + ", ".join(f"{k}: {n}" for k, n in
+                                                                        sorted(told_to_wait.items())))
     print(f"\nserver RSS {start_state[0]:.0f} MB at start, {warm[0]:.0f} MB after {args.warmup:.0f} s of load "
           f"(warm), {end_state[0]:.0f} MB at the end ({(end_state[0] / warm[0] - 1) * 100:+.0f}% after warm-up); "
           f"open file handles {start_state[1]} → {warm[1]} → {end_state[1]}")

@@ -196,6 +196,34 @@ def test_refusal_is_a_friendly_message(open_page) -> None:
     watch.assert_clean()
 
 
+def test_a_busy_server_is_asked_again_after_its_retry_after(open_page, fact: dict) -> None:
+    """The first ask is answered 503 with Retry-After: 1 (injected by the test, as a busy server would answer);
+    the page says it is trying again, waits, asks again and shows the real server's answer, not an error."""
+    page, watch = open_page("/")
+    busy = {"left": 1}
+
+    def first_busy(route) -> None:
+        if busy["left"]:
+            busy["left"] -= 1
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body='{"error": {"code": "busy", "message": "too many questions are being answered"}}')
+        else:
+            route.continue_()
+
+    page.route("**/api/ask", first_busy)
+    root = page.locator("[data-chat]").first
+    root.locator("textarea").fill(fact["question"])
+    root.locator("textarea").press("Enter")
+    status = root.locator(".msg--assistant .status-text").first
+    status.filter(has_text="trying again").wait_for()
+    answer = root.locator(".msg--assistant").first
+    answer.locator(".actions").wait_for()
+    assert "msg--error" not in answer.get_attribute("class")
+    assert answer.locator("button.cite").count() >= 1
+    assert len(watch.asks) == 2 and watch.asks[0] == watch.asks[1]
+    assert not watch.dialogs
+
+
 def test_briefing_shows_one_line_per_story(open_page) -> None:
     page, watch = open_page("/")
     assert page.locator(".welcome .chip", has_text="What happened this week?").count() == 1  # a starter

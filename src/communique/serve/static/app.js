@@ -8,6 +8,7 @@
 
   var THEME_KEY = "communique-theme";
   var MARKER = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
+  var BUSY_RETRIES = 3; // a busy server's 503 (or a 429) is tried again this many times, after its Retry-After
   var dayFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
   // -- small helpers -------------------------------------------------------------------------------------
@@ -25,6 +26,16 @@
       if (child != null) node.append(child); // strings become text nodes
     });
     return node;
+  }
+
+  function pause(ms, signal) {
+    return new Promise(function (resolve, reject) {
+      var timer = setTimeout(resolve, ms);
+      signal.addEventListener("abort", function () {
+        clearTimeout(timer);
+        reject(new DOMException("The question was stopped.", "AbortError"));
+      }, { once: true });
+    });
   }
 
   function svg(paths) {
@@ -385,12 +396,20 @@
     var text = "";
     var final = null;
     try {
-      var res = await fetch("/api/ask", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify(payload),
-        signal: controller.signal
-      });
+      var res = null;
+      for (var attempt = 0; ; attempt++) {
+        res = await fetch("/api/ask", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+          body: JSON.stringify(payload),
+          signal: controller.signal
+        });
+        // busy or rate-limited: wait as the server asks, a few times, before telling the reader
+        var wait = Number(res.headers.get("Retry-After"));
+        if ((res.status !== 503 && res.status !== 429) || !(wait > 0 && wait <= 30) || attempt >= BUSY_RETRIES) break;
+        status.querySelector(".status-text").textContent = "Many readers are asking right now: trying again…";
+        await pause(wait * 1000, controller.signal);
+      }
       if (!res.ok) {
         var err = await res.json().catch(function () { return null; });
         throw new Error(err && err.error ? err.error.message : "The server answered with status " + res.status + ".");

@@ -2,6 +2,7 @@
 
     python benchmarks/train_answerer.py                  # rebuild src/communique/answer/models/ exactly
     python benchmarks/train_answerer.py --loso           # leave-one-set-out accuracy, set by set
+    python benchmarks/train_answerer.py --chooser        # the same for the combined answerer only
     python benchmarks/train_answerer.py --measure DIGESTS_GLOB QUESTIONS   # the shipped models on another set
     python benchmarks/train_answerer.py --months QUESTIONS CORPUS_DB       # RealTimeQA: month against month
 
@@ -30,12 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
-from communique.answer import learned  # noqa: E402
+from communique.answer import chooser, learned  # noqa: E402
 from communique.answer.features import SENTENCE_FEATURES, SPAN_FEATURES, span_rows  # noqa: E402
 from communique.evaluate import _contains, _norm, judge  # noqa: E402
 
 TRAIN_SETS = ["set1", "set2", "set3", "set4", "set5", "set8", "set9", "set10", "set11", "set14", "set15", "set16",
               "set17", "sample"]  # set6, set7, set12 and set13 were written blind, to be measured once
+# the sets the rules were never tuned on: the chooser learns from them how far to trust the rules
+CHOOSER_SETS = ["set8", "set9", "set10", "set11", "set14", "set15", "set16", "set17"]
 SETS_BEFORE = ["set1", "set2", "set3", "set4", "set5", "sample"]  # the sets of the first round, for comparison
 ROUND = 4
 SENTENCE_PARAMS = {"objective": "binary", "num_leaves": 31, "learning_rate": 0.05, "min_data_in_leaf": 20,
@@ -260,6 +263,76 @@ def fit(exs: list[Example]) -> dict[str, str]:
     }
 
 
+@dataclass
+class Choice:
+    """One question of the chooser's sets: its features, and which answerer's answer was right."""
+
+    set: str
+    x: list[float]
+    rules_ok: bool
+    learned_ok: bool
+    learned_kind: bool  # a kind the learned answerer takes (else the rules always answer)
+
+
+def _response(draft) -> dict:
+    return {"answer": draft.text, "refused": draft.refused, "citations": [c.to_dict() for c in draft.book.citations()]}
+
+
+def choices(exs: list[Example], work: Path) -> list[Choice]:
+    """Both answers to every question of the chooser's sets, judged: the rules' as they stand, the learned one by
+    models trained without the question's fold (so the chooser learns how sure an answerer is on unseen news)."""
+    from communique.answer import LEARNED_KINDS, rules_draft
+    from communique.answer.question import analyse
+
+    sets = sorted({ex.set for ex in exs})
+    fold = {id(ex): sets.index(ex.set) % FOLDS for ex in exs}
+    drafts = {}
+    for name in CHOOSER_SETS:
+        service = open_service(work / f"{name}.db")
+        try:
+            for ex in (ex for ex in exs if ex.set == name):
+                as_of = date.fromisoformat(ex.q["as_of"]) if ex.q.get("as_of") else None
+                drafts[id(ex)] = rules_draft(service, ex.q["question"], ex.q.get("history") or [], as_of, None)[2]
+        finally:
+            service.close()
+    out = []
+    for held in sorted(set(fold.values())):
+        todo = [ex for ex in exs if fold[id(ex)] == held and ex.set in CHOOSER_SETS]
+        if not todo:
+            continue
+        models = models_from(fit([ex for ex in exs if fold[id(ex)] != held]),
+                             work / f"chooser-fold-{held}")
+        for ex in todo:
+            decision = learned.decide(ex.reading, models)
+            rules = drafts[id(ex)]
+            x = chooser.features(ex.reading, decision, rules, bool(ex.q.get("history")))
+            out.append(Choice(ex.set, [round(float(v), ROUND) for v in x], judge(ex.q, _response(rules))[0],
+                              judged(ex, models)[0],
+                              analyse(ex.q["question"], ex.q.get("history") or []).kind in LEARNED_KINDS))
+    return out
+
+
+def fit_chooser(cs: list[Choice]) -> str:
+    """The chooser, trained where exactly one answerer was right: P(the learned answer is the right one)."""
+    rows = [c for c in cs if c.learned_kind and c.rules_ok != c.learned_ok]
+    return json.dumps({"features": chooser.CHOOSER_FEATURES,
+                       **_logistic([c.x for c in rows], [int(c.learned_ok) for c in rows])}, indent=1) + "\n"
+
+
+def chooser_loso(cs: list[Choice]) -> None:
+    """The combined answerer set by set: the chooser trained on the other sets' questions."""
+    accs = []
+    for held in CHOOSER_SETS:
+        model = learned.Logistic(json.loads(fit_chooser([c for c in cs if c.set != held])))
+        mine = [c for c in cs if c.set == held]
+        ok = [c.learned_ok if c.learned_kind and model.predict(np.array(c.x))[0] >= 0.5 else c.rules_ok for c in mine]
+        accs.append(statistics.mean(ok))
+        print(json.dumps({"set": held, "rules": round(statistics.mean(c.rules_ok for c in mine), 3),
+                          "learned": round(statistics.mean(c.learned_ok for c in mine), 3),
+                          "combined": round(accs[-1], 3)}), flush=True)
+    print(json.dumps({"combined_loso_mean_accuracy": round(statistics.mean(accs), 3)}))
+
+
 def write_models(files: dict[str, str], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
@@ -304,6 +377,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=ROOT / "data/answerer", help="databases of the question sets")
     ap.add_argument("--out", type=Path, default=learned.MODELS, help="where the models are written")
     ap.add_argument("--loso", action="store_true", help="leave-one-set-out figures instead of training")
+    ap.add_argument("--chooser", action="store_true", help="only the combined answerer's leave-one-set-out figures")
     ap.add_argument("--measure", nargs=2, metavar=("DIGESTS_GLOB", "QUESTIONS"), help="measure the shipped models")
     ap.add_argument("--months", nargs=2, metavar=("QUESTIONS", "DB"), help="RealTimeQA: month against month")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every question missed")
@@ -329,14 +403,20 @@ def main() -> None:
                    args.verbose)
         return
     exs = load_sets(TRAIN_SETS, args.work)
+    if args.chooser:
+        chooser_loso(choices(exs, args.work))
+        return
     if args.loso:
         figures = []
         for held in TRAIN_SETS:
             models = models_from(fit([ex for ex in exs if ex.set != held]), args.work / f"loso-{held}")
             figures.append(report(held, [ex for ex in exs if ex.set == held], models, args.verbose))
         print(json.dumps({"loso_mean_accuracy": round(statistics.mean(f["accuracy"] for f in figures), 3)}))
+        chooser_loso(choices(exs, args.work))
         return
-    write_models(fit(exs), args.out)
+    files = fit(exs)
+    files["choose.json"] = fit_chooser(choices(exs, args.work))
+    write_models(files, args.out)
     print(f"models written to {args.out}")
     if args.compare:
         rows = np.array([r.x for ex in exs for r in ex.reading.rows])

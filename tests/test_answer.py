@@ -31,6 +31,27 @@ pytestmark = pytest.mark.slow
 QUESTIONS = Path(communique.__file__).parent / "evalsets" / "sample.jsonl"
 
 
+@pytest.fixture
+def sample_db(_sample_build):
+    """The sample corpus answered by the first design's rules: this module tests them, part by part (the default,
+    combined answerer gives either their answer or the learned one: tests/test_learned.py)."""
+    from conftest import _new_service
+
+    svc = _new_service(_sample_build[0], answerer="rules")
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def make_service(make_service):
+    """Services on a test's own articles, answered by the rules too."""
+
+    def make(name: str = "communique", **overrides):
+        return make_service(name, **{"answerer": "rules", **overrides})
+
+    return make
+
+
 def assert_contract(answer) -> None:
     d = answer.to_dict()
     assert set(d) >= {"answer", "refused", "citations", "followups", "timings_ms"}

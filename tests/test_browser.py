@@ -42,7 +42,9 @@ def server(_sample_build, tmp_path_factory) -> Iterator[ServerProcess]:
     ))])
     assert report.ok, report.to_dict()
     svc.close()
-    proc = ServerProcess(db, db.with_name("server.log")).start()
+    # the rules answer here: these tests check how the page shows an answer (lists, citations, refusals), and the
+    # rules' answers to the sample questions are known; the default answerer is served in test_server_e2e.py
+    proc = ServerProcess(db, db.with_name("server.log"), {"COMMUNIQUE_ANSWERER": "rules"}).start()
     yield proc
     proc.stop()
 

@@ -84,6 +84,29 @@ def test_answers_a_new_users_questions(tmp_path: Path, make_service) -> None:
     assert "3.5 million" in fine.answer and not fine.answer.startswith("“")
 
 
+@pytest.mark.slow
+def test_the_combined_answerer_gives_one_of_the_two_answers(tmp_path: Path, make_service) -> None:
+    """Both answerers answer and the shipped chooser gives one answer: always either the rules' or the learned
+    one, word for word, and refusals where neither finds an answer."""
+    from communique.answer import chooser
+
+    model = json.loads((learned.MODELS / "choose.json").read_text())
+    assert model["features"] == chooser.CHOOSER_FEATURES and any(model["coef"])
+    digest = tmp_path / "digest-2026-11-16.txt"
+    digest.write_text(USER_DIGEST)
+    answers = {}
+    for mode in ("rules", "learned", "combined"):
+        svc = make_service(mode, answerer=mode)
+        svc.ingest([str(digest)])
+        answers[mode] = [svc.ask(q) for q in ("Who audited Estonia's mobile voting app?",
+                                              "How much will the Port Ellery tidal barrier cost?",
+                                              "What is the capital of Malta?")]
+    for i, combined in enumerate(answers["combined"]):
+        assert combined.answer in (answers["rules"][i].answer, answers["learned"][i].answer)
+    assert "Karsk Security" in answers["combined"][0].answer and answers["combined"][0].citations
+    assert answers["combined"][2].refused
+
+
 def test_every_language_answered_in_has_its_own_frame() -> None:
     """A question in any language the generators answer in gets its refusal and quote frame in that language."""
     from communique.answer import phrases

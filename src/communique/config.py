@@ -107,8 +107,9 @@ class Settings(BaseSettings):
     per_article: int = Field(2, description="At most this many chunks of one article in a result list.")
 
     # Answering
-    answerer: Literal["learned", "rules"] = Field(
-        "rules", description="What picks the answer: the first design's hand-set rules, or the learned models.")
+    answerer: Literal["combined", "learned", "rules"] = Field(
+        "combined", description="What picks the answer: the first design's hand-set rules, the learned models, or "
+        "both, with a learned chooser giving the answer likelier to be right (combined).")
     answer_models: Path | None = Field(None, description="Folder of answerer models (default: the shipped ones).")
     generator: Literal["extractive", "llama", "openai"] = Field("extractive", description="Answer generator.")
     llm_model_path: Path | None = Field(None, description="GGUF file for the llama generator (default: gemma 270M).")

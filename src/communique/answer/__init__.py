@@ -176,22 +176,27 @@ def evidence_for(
 LEARNED_KINDS = frozenset({"fact", "count", "list", "person", "place", "time", "reason"})
 
 
-def learned_events(service: Communique, q: Question, history: list[dict], as_of: date | None,
-                   filters: Filters | None) -> Iterator[AnswerEvent]:
+def learned_reading(service: Communique, q: Question, history: list[dict], as_of: date | None,
+                    filters: Filters | None) -> tuple:
+    """The learned answerer's reading of the question and its decision: (reading, decision, models)."""
+    from communique.answer import learned
+
+    filters = Filters(**vars(filters)) if filters else Filters()
+    narrowed(filters, time_window(q.text, as_of), as_of or timewords.today())
+    reading = learned.read(service.store, service.embedder, q.text, history, as_of, filters, q.language)
+    models = learned.load(str(service.settings.answer_models) if service.settings.answer_models else None)
+    return reading, learned.decide(reading, models), models
+
+
+def learned_events(service: Communique, q: Question, as_of: date | None, reading, decision,
+                   times: tuple[float, float]) -> Iterator[AnswerEvent]:
     """The learned answerer's answer: sources, the text as one delta, then the answer."""
     from communique.answer import learned
 
-    t0 = time.perf_counter()
-    filters = Filters(**vars(filters)) if filters else Filters()
-    window = time_window(q.text, as_of)
-    narrowed(filters, window, as_of or timewords.today())
-    reading = learned.read(service.store, service.embedder, q.text, history, as_of, filters, q.language)
-    t_retrieve = time.perf_counter()
+    t0, t_retrieve = times
     yield AnswerEvent("sources", [
         {"article_id": f.article.id, "title": f.article.title, "url": f.article.url,
          "published": f.article.published.isoformat() if f.article.published else None} for f in reading.found])
-    models = learned.load(str(service.settings.answer_models) if service.settings.answer_models else None)
-    decision = learned.decide(reading, models)
     if decision.refused:
         draft = refusal(q, [])
     else:
@@ -242,25 +247,49 @@ def finished(q: Question, draft: Draft, cited: list, times: tuple[float, float, 
     return answer
 
 
-def answer_events(
-    service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
-) -> Iterator[AnswerEvent]:
-    if service.settings.answerer == "learned":
-        q = analyse(question, history)
-        if q.kind in LEARNED_KINDS:
-            yield from learned_events(service, q, history, as_of, filters)
-            return
-    t0 = time.perf_counter()
+def rules_draft(service: Communique, question: str, history: list[dict], as_of: date | None,
+                filters: Filters | None) -> tuple[Question, Evidence, Draft]:
+    """The first design's extractive answer, before any model rewrites it: (question, evidence, draft)."""
     q, evidence = evidence_for(service, question, history, as_of, filters)
-    t_retrieve = time.perf_counter()
-    yield AnswerEvent("sources", _sources_payload(evidence))
     asks = two_asks(question) if q.is_english and q.kind not in _WHOLE_ONLY else None
     both = answer_both(service, asks, history, as_of, filters) if asks else None
     names = each_name(question) if q.kind not in _WHOLE_ONLY and not BOTH_STORIES.search(question) else None
     if both is None and names:
         whole = compose(evidence)  # two names no story holds together: what each story says of its own
         both = answer_both(service, names, history, as_of, filters, follow_on=False) if whole.refused else whole
-    draft, t_first = yield from relayed(draft_answer(service, q, evidence, both))
+    return q, evidence, both or compose(evidence)
+
+
+def prefers_learned(models, reading, decision, rules: Draft, history: list[dict]) -> bool:
+    """The chooser's verdict: is the learned answer likelier to be right than the rules'?"""
+    from communique.answer import chooser
+
+    if models.choose is None:
+        return True
+    x = chooser.features(reading, decision, rules, bool(history))
+    return float(models.choose.predict(x)[0]) >= 0.5
+
+
+def answer_events(
+    service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
+) -> Iterator[AnswerEvent]:
+    """The answer, by the configured answerer: the rules, the learned models, or both with a learned chooser
+    between them (`combined`). Briefings, story lists, comparisons and summaries are always the rules'."""
+    t0 = time.perf_counter()
+    mode = service.settings.answerer
+    learned_part = None
+    if mode != "rules" and (q := analyse(question, history)).kind in LEARNED_KINDS:
+        learned_part = learned_reading(service, q, history, as_of, filters)
+        if mode == "learned":
+            yield from learned_events(service, q, as_of, *learned_part[:2], (t0, time.perf_counter()))
+            return
+    q, evidence, rules = rules_draft(service, question, history, as_of, filters)
+    t_retrieve = time.perf_counter()
+    if learned_part is not None and prefers_learned(learned_part[2], *learned_part[:2], rules, history):
+        yield from learned_events(service, q, as_of, *learned_part[:2], (t0, t_retrieve))
+        return
+    yield AnswerEvent("sources", _sources_payload(evidence))
+    draft, t_first = yield from relayed(draft_answer(service, q, evidence, rules))
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [c.article for c in evidence.candidates if c.article.id in cited_ids] or \
         [c.article for c in draft.support]

@@ -65,6 +65,7 @@ class Models:
     answerable: Logistic
     more: TreeModel
     lead: Logistic
+    choose: Logistic | None = None  # the rules' answer or this one (`chooser.py`); None before it is trained
 
 
 _LOCK = threading.Lock()
@@ -80,6 +81,7 @@ def load(folder: str | None = None) -> Models:
             Logistic(json.loads((base / "answerable.json").read_text())),
             TreeModel((base / "more.txt").read_text()),
             Logistic(json.loads((base / "lead.json").read_text())),
+            Logistic(json.loads((base / "choose.json").read_text())) if (base / "choose.json").exists() else None,
         )
 
 

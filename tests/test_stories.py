@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from builders import SHORT_STORIES
+from communique.ingest.digest import parse_digest
 from communique.ingest.items import Item
 from communique.models import Article
 from communique.retrieve.fusion import demote_repeats
@@ -43,6 +46,8 @@ VELDRA_2 = Article(
          "divert vessels to neighbouring harbours. The Graywick group has demanded a ransom that Nordhaven "
          "Terminals says it will not pay, and the Veldra port authority expects the terminals to reopen next week.",
 )
+ROOT = Path(__file__).resolve().parent.parent
+STORIES = ROOT / "benchmarks" / "stories"
 OTHERS = [Article(title=s.title, text=s.text, url=f"https://other.example/{i}", published=date(2026, 11, 3 + i),
                   source="Other Wire") for i, s in enumerate(SHORT_STORIES)]
 
@@ -103,6 +108,31 @@ def test_the_model_is_the_fitted_file_and_prefers_shared_names():
     same = sig(entities=frozenset({1, 2}), terms=frozenset("abcdeg"), title_terms=frozenset({"veldra"}), day=3)
     other = sig(entities=frozenset({9}), terms=frozenset("uvwxyz"), title_terms=frozenset({"lagos"}), day=3)
     assert model.probability(close, same) > 0.5 > model.probability(close, other)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_the_story_labels_cover_every_article_of_their_sets_and_agree_with_the_hand_picked_pairs():
+    clusters = read_jsonl(STORIES / "clusters.jsonl")
+    story = {(c["file"], c["title"]): c["story"] for c in clusters}
+    assert len(story) == len(clusters)
+    files = sorted({c["file"] for c in clusters})
+    in_files = {(f, item.article.title) for f in files
+                for item in parse_digest((ROOT / f).read_text(encoding="utf-8"), f)}
+    assert set(story) == in_files  # every article of every labelled digest, and nothing else
+    assert all(a in story.values() for c in clusters for a in c.get("also", ()))
+    for p in read_jsonl(STORIES / "pairs.jsonl"):
+        assert (story[p["a"]["file"], p["a"]["title"]] == story[p["b"]["file"], p["b"]["title"]]) == p["same"], p
+
+
+def test_the_shipped_coefficients_are_what_the_training_script_fits():
+    """`train_stories.py --check` refits from the stored features (no embedding) and compares with the file."""
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "train_stories.py"), "--check"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert json.loads(done.stdout)["matches"]
 
 
 def test_demote_repeats_keeps_every_item_and_never_puts_one_group_twice_in_a_row():

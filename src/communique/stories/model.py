@@ -1,8 +1,9 @@
 """The fitted decision: a logistic regression over the features of features.py, read from coefficients.json.
 
 Two fits ship: `text`, for a pair where either article has no vector yet (ingest stores text first), and `full`,
-with the vectors' cosine. benchmarks/train_stories.py makes the file from benchmarks/stories/pairs.jsonl; nothing
-in it is set by hand. A pair reports the same story when the probability is at least one half.
+with the vectors' cosine. benchmarks/train_stories.py makes the file from benchmarks/stories/clusters.jsonl (every
+pair of articles of a labelled set, so the probability reflects how rarely two articles of an archive report one
+story); nothing in it is set by hand. A pair reports the same story when the probability is at least one half.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def _fit(doc: dict) -> Fit:
     return Fit(tuple(doc["features"]), tuple(float(w) for w in doc["weights"]), float(doc["intercept"]))
 
 
+def model_from(doc: dict) -> StoryModel:
+    """The model of a coefficients document (the shipped file's contents, or a fit being measured)."""
+    return StoryModel(_fit(doc["text"]), _fit(doc["full"]))
+
+
 @lru_cache(maxsize=4)
 def load_model(path: Path = COEFFICIENTS) -> StoryModel:
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    return StoryModel(_fit(doc["text"]), _fit(doc["full"]))
+    return model_from(json.loads(path.read_text(encoding="utf-8")))

@@ -272,6 +272,26 @@ def test_story_api_and_page_show_the_revised_figure(svc: Communique):
     assert "/stories/" not in client.get(f"/articles/{alone}").text  # a story of one report links nowhere
 
 
+def test_stories_told_more_than_once_are_listed_latest_first(svc: Communique):
+    hostile = fresh(VELDRA_1, title=VELDRA_1.title + " <img src=x onerror=alert(1)>")
+    ingest(svc, hostile, VELDRA_2, *OTHERS, embed=True)
+    veldra = story_of(svc, VELDRA_1.url)
+    client = TestClient(create_app(svc, warm_up=False))
+    body = client.get("/api/stories").json()
+    assert body["total"] == 1 and [s["id"] for s in body["stories"]] == [veldra]  # the others were told once
+    assert body["stories"][0]["articles"] == 2 and body["stories"][0]["reported_by"] == 2
+    every = client.get("/api/stories", params={"min_articles": 1, "page_size": 50}).json()
+    assert every["total"] == 4
+    lasts = [s["last_published"] or "" for s in every["stories"]]
+    assert lasts == sorted(lasts, reverse=True)  # the story reported last first
+    page = client.get("/stories")
+    assert page.status_code == 200 and f'href="/stories/{veldra}"' in page.text and "2 reports" in page.text
+    assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
+    for bad in ({"page": 0}, {"page": 10**19}, {"page_size": 500}, {"min_articles": 0}):
+        assert client.get("/api/stories", params=bad).status_code == 422, bad
+    assert client.get("/stories", params={"page": 10**7}).status_code == 400
+
+
 @pytest.mark.parametrize(("path", "status", "code"), [
     ("/api/stories/abc", 422, "unprocessable"),
     ("/api/stories/0", 404, "not_found"),

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from communique.news.brief import Brief
     from communique.news.timeline import Timeline
     from communique.store.entities import Entity, EntityDetail, EntityIndex, EntityPage
-    from communique.store.stories import StoryDetail, StoryIndex
+    from communique.store.stories import StoryDetail, StoryIndex, StoryPage
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # days a reader may ask about: date arithmetic stays in range
 MAX_PAGE = 1_000_000  # SQLite's OFFSET is a 64-bit integer: a larger page overflows it
@@ -331,6 +331,16 @@ class Communique:
         if index is None:
             raise BadInput(f"the {self.settings.store} store keeps no stories")
         return index
+
+    def stories(self, page: int = 1, page_size: int = 20, min_articles: int = 2) -> StoryPage:
+        """Stories told more than once (by default), the one reported last first: what an archive followed."""
+        if not 1 <= page <= MAX_PAGE:
+            raise BadInput(f"page must lie between 1 and {MAX_PAGE}", param="page")
+        if not 1 <= page_size <= 200:
+            raise BadInput("page_size must lie between 1 and 200", param="page_size")
+        if not 1 <= min_articles <= 10_000:
+            raise BadInput("min_articles must lie between 1 and 10000", param="min_articles")
+        return self.story_index.listed(page, page_size, min_articles)
 
     def story(self, story_id: int) -> StoryDetail:
         """One story: its reports in date order (with their syndicated copies) and the figures revised between them."""

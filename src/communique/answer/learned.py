@@ -184,6 +184,13 @@ def decide(reading: Reading, models: Models) -> Decision:
         x = more_features(top[0], top[rank], rank, first_span, lead)
         if models.more.predict(np.array([x]))[0] >= 0.5:
             chosen.append((top[rank][0], spans_of(rank)))
+    if reading.asked.plural:  # "Which countries…?": every top sentence whose sure spans name a new item joins
+        listed = {t.lower() for _, spans in chosen for t in spans}
+        for rank, (row, _) in enumerate(top):
+            new = [t for t, q in leads[rank] if q >= 0.5 and t.lower() not in listed]
+            if new and all(row is not r for r, _ in chosen):
+                chosen.append((row, new))
+                listed.update(t.lower() for t in new)
     return Decision(False, chosen, answerable)
 
 

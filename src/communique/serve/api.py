@@ -6,6 +6,7 @@ of `communique.service.Communique`.
     GET  /api/articles          list and filter articles;  GET /api/articles/{id}: one article
     GET  /api/entities          search the entity index;   GET /api/entities/{id}: one entity over time
     GET  /api/timeline, POST /api/brief   timelines and briefings (serve/news_api.py)
+    GET  /api/stories           stories told more than once, the one reported last first
     GET  /api/stories/{id}      one story: its reports in date order and the figures revised between them
     POST /api/ingest            add articles (JSON, a feed URL, or an uploaded digest); needs the admin key
                                 (the feeds of `watch_feeds` are polled in the background: serve/feeds.py)
@@ -57,6 +58,7 @@ from communique.serve.schemas import (
     IngestOut,
     SearchOut,
     StoryDetailOut,
+    StoryList,
     make_filters,
 )
 from communique.serve.streaming import CLIENT_GONE, SSE_HEADERS, error_payload, in_thread, last_answer, sse
@@ -219,6 +221,17 @@ def entity(
     order: Annotated[Literal["oldest", "newest"], Query(description="Articles oldest or newest first.")] = "oldest",
 ):
     return service.entity(entity_id, page, page_size, newest_first=order == "newest").to_dict()
+
+
+@router.get("/api/stories", response_model=StoryList, responses=ERROR_RESPONSES,
+            summary="Stories told by several reports, the one reported last first")
+def stories(
+    service: Service,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    min_articles: Annotated[int, Query(ge=1, le=10_000, description="Only stories with this many reports.")] = 2,
+):
+    return service.stories(page, page_size, min_articles).to_dict()
 
 
 @router.get("/api/stories/{story_id}", response_model=StoryDetailOut,

@@ -51,7 +51,7 @@ ICON_SEND = ('<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" clas
 def layout(title: str, main: str, *, body_class: str = "", actions: str = "", nav: str = "ask",
            topbar: bool = True) -> str:
     links = [("ask", "/", "Ask"), ("articles", "/articles", "Articles"), ("entities", "/entities", "Entities"),
-             ("timeline", "/timeline", "Timeline"), ("brief", "/brief", "Briefing")]
+             ("stories", "/stories", "Stories"), ("timeline", "/timeline", "Timeline"), ("brief", "/brief", "Briefing")]
     current = ' aria-current="page"'
     nav_html = "".join(
         f'<a href="{href}"{current if key == nav else ""}>{label}</a>' for key, href, label in links

@@ -192,6 +192,13 @@ class RevisionOut(BaseModel):
     after: FigureOut
 
 
+class StoryList(BaseModel):
+    stories: list[StoryOut] = Field(description="the story reported last first")
+    total: int
+    page: int
+    page_size: int
+
+
 class StoryDetailOut(BaseModel):
     story: StoryOut
     articles: list[StoryArticleOut] = Field(description="its reports in date order (undated last), at most 200")

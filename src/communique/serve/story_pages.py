@@ -6,7 +6,7 @@ side. Titles, sources, URLs and quoted sentences come from articles, so every va
 from __future__ import annotations
 
 from communique.serve.pages import PRODUCT, esc, layout, pretty_day, safe_url
-from communique.store.stories import StoryArticle, StoryDetail
+from communique.store.stories import StoryArticle, StoryDetail, StoryPage
 from communique.stories.changes import Figure, Revision
 
 LABELS = {"MONEY": "Amount", "PERCENT": "Percentage", "QUANTITY": "Quantity", "CARDINAL": "Number"}
@@ -70,3 +70,29 @@ def story_page(detail: StoryDetail) -> str:
         f'<ol class="entity-articles">{reports}</ol></section></main>'
     )
     return layout(f"{s.title} · {PRODUCT}", main, body_class="page-story", nav="articles")
+
+
+def stories_page(result: StoryPage) -> str:
+    """Every story told by several reports, the one reported last first, each with its span of days and reach."""
+    from communique.serve.entity_pages import _pager
+
+    def item(s) -> str:
+        span = (f"{pretty_day(s.first_published)} – {pretty_day(s.last_published)}"
+                if s.first_published and s.last_published and s.first_published != s.last_published
+                else (pretty_day(s.first_published) if s.first_published else "Undated"))
+        return (f'<li class="entity-row"><a class="entity-name" href="/stories/{s.id}">{esc(s.title)}</a>'
+                f'<span class="muted entity-counts">{_plural(s.articles, "report")} · '
+                f'{_plural(s.reported_by, "source")} · {esc(span)}</span></li>')
+
+    items = "".join(item(s) for s in result.stories) or (
+        '<li class="empty">No story has been told more than once yet.</li>')
+    pages = max(1, -(-result.total // result.page_size))
+    pager = _pager("/stories", {}, result.page, result.page < pages, ("← Previous", "Next →"),
+                   f"Page {result.page} of {pages}")
+    main = (
+        '<main id="main" class="page-narrow"><div class="page-head"><h1>Stories</h1>'
+        f'<p class="muted">{result.total} {"story" if result.total == 1 else "stories"} told by several reports, '
+        'the latest first</p></div>'
+        f'<ul class="entity-list">{items}</ul><nav class="pager" aria-label="Pages">{pager}</nav></main>'
+    )
+    return layout(f"Stories · {PRODUCT}", main, body_class="page-stories", nav="stories")

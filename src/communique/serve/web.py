@@ -103,6 +103,15 @@ def entity(request: Request, entity_id: int, page: Annotated[int, Query(ge=1)] =
     return html(entity_pages.entity_page(detail, newest_first=order == "newest"))
 
 
+@router.get("/stories", response_class=HTMLResponse)
+def stories(request: Request, page: Annotated[int, Query(ge=1)] = 1):
+    try:
+        result = _service(request).stories(page, 30)
+    except BadInput as exc:  # a page out of range, or a store that keeps no stories
+        return html(entity_pages.error_page(str(exc)), 400)
+    return html(story_pages.stories_page(result))
+
+
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story(request: Request, story_id: int):
     try:

@@ -258,6 +258,18 @@ class StoryDetail:
                 "changes": [c.to_dict() for c in self.changes]}
 
 
+@dataclass
+class StoryPage:
+    stories: list[Story]
+    total: int
+    page: int
+    page_size: int
+
+    def to_dict(self) -> dict:
+        return {"stories": [s.to_dict() for s in self.stories], "total": self.total, "page": self.page,
+                "page_size": self.page_size}
+
+
 class StoryIndex:
     """Reads of the stories over the store's connections (one per thread)."""
 
@@ -291,6 +303,18 @@ class StoryIndex:
         if row is None:
             return None
         return Story(row[0], row[1], _day(row[2]), _day(row[3]), row[4], self.reported_by([story_id]).get(row[0], 1))
+
+    def listed(self, page: int, page_size: int, min_articles: int = 2) -> StoryPage:
+        """Stories told by at least `min_articles` reports, the one reported last first."""
+        conn = self._connect()
+        total = conn.execute("SELECT count(*) FROM stories WHERE articles >= ?", (min_articles,)).fetchone()[0]
+        rows = conn.execute(
+            "SELECT id, title, first_day, last_day, articles FROM stories WHERE articles >= ?"
+            " ORDER BY last_day IS NULL, last_day DESC, id DESC LIMIT ? OFFSET ?",
+            (min_articles, page_size, (page - 1) * page_size)).fetchall()
+        counts = self.reported_by(r[0] for r in rows)
+        stories = [Story(r[0], r[1], _day(r[2]), _day(r[3]), r[4], counts.get(r[0], 1)) for r in rows]
+        return StoryPage(stories, total, page, page_size)
 
     def detail(self, story_id: int) -> StoryDetail | None:
         """The story, its reports in date order with their copies, and the figures revised between reports."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -149,17 +150,43 @@ def test_shipped_models_are_what_the_training_script_builds(tmp_path: Path) -> N
 
 
 def test_reingesting_an_unchanged_article_runs_no_nlp_again(tmp_path: Path, make_service, monkeypatch) -> None:
-    import communique.ingest as ingest_module
+    import communique.nlp as nlp_module
 
     digest = tmp_path / "digest-2026-11-16.txt"
     digest.write_text(USER_DIGEST)
     svc = make_service("again")
     svc.ingest([str(digest)], embed=False)
     calls: list[str] = []
-    real = ingest_module.annotate
-    monkeypatch.setattr(ingest_module, "annotate", lambda text, *a: calls.append(text) or real(text, *a))
+    real = nlp_module.annotate
+    monkeypatch.setattr(nlp_module, "annotate", lambda text, *a: calls.append(text) or real(text, *a))
     report = svc.ingest([str(digest)], embed=False)
     assert len(report.unchanged) == 3 and calls == []
     digest.write_text(USER_DIGEST.replace("€3.5 million", "€4 million"))
     svc.ingest([str(digest)], embed=False)
     assert len(calls) == 1 and "€4 million" in calls[0]  # an edited article is annotated anew
+
+
+def test_a_database_rebuilt_from_the_same_articles_runs_no_nlp_again(tmp_path: Path, make_service,
+                                                                    monkeypatch) -> None:
+    """The annotations of a text are kept beside the vector cache: a new database fed the same articles takes them
+    from there, word for word; another publication day (dates resolve against it) is annotated anew."""
+    import communique.nlp as nlp_module
+
+    digest = tmp_path / "digest-2026-11-16.txt"
+    digest.write_text(USER_DIGEST)
+    first = make_service("first")
+    first.ingest([str(digest)], embed=False)
+    calls: list[str] = []
+    real = nlp_module.annotate
+    monkeypatch.setattr(nlp_module, "annotate", lambda text, *a: calls.append(text) or real(text, *a))
+    second = make_service("second")  # another database file in the same folder: the same cache
+    second.ingest([str(digest)], embed=False)
+    assert calls == [] and second.notes_cache.hits == 3
+    titles = {a.title for a in first.articles().articles}
+    for title in titles:
+        a = next(x for x in first.articles().articles if x.title == title)
+        b = next(x for x in second.articles().articles if x.title == title)
+        assert first.article(a.id).annotations == second.article(b.id).annotations
+    third = make_service("third")
+    third.ingest([str(digest)], published=date(2026, 11, 23), embed=False)
+    assert len(calls) == 3

@@ -50,6 +50,18 @@ class SentenceNotes:
     spans: tuple[Span, ...]
 
 
+@lru_cache(maxsize=8)
+def model_version(language: str | None) -> str:
+    """The installed spaCy model's package and version for a language: what its annotations depend on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    name = _MODEL_BY_LANGUAGE.get(language or "en", _MODEL_BY_LANGUAGE["en"])
+    try:
+        return f"{name} {version(name.replace('_', '-'))}"
+    except PackageNotFoundError:
+        return name
+
+
 @lru_cache(maxsize=4)
 def pipeline(language: str = "en"):
     """The spaCy pipeline for a language (English for any language without one of its own), or None."""

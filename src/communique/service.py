@@ -20,6 +20,7 @@ from communique.errors import BadInput, NotFound, Unprocessable
 from communique.ingest import IngestReport, ReadOptions, embed_pending, ingest_items, read_sources
 from communique.ingest.fetch import Fetcher
 from communique.ingest.items import Item
+from communique.ingest.notes_cache import NotesCache
 from communique.models import Answer, Article, Filters, Hit
 from communique.retrieve import hybrid_search
 from communique.store import ArticlePage, Store, StoreStats, open_store
@@ -61,6 +62,7 @@ class Communique:
         self._store: Store | None = None
         self._embedder = embedder
         self._conversations: ConversationLog | None = None
+        self._notes: NotesCache | None = None
         self._lock = threading.Lock()
 
     # -- components, created on first use -------------------------------------------------------------
@@ -79,10 +81,22 @@ class Communique:
             if self.settings.embed_cache:
                 from communique.embed.cache import CachedEmbedder
 
-                path = self.settings.embed_cache_path or self.settings.db.parent / "embedding-cache.db"
-                inner = CachedEmbedder(inner, path)
+                inner = CachedEmbedder(inner, self._cache_path)
             self._embedder = inner
         return self._embedder
+
+    @property
+    def _cache_path(self) -> Path:
+        return self.settings.embed_cache_path or self.settings.db.parent / "embedding-cache.db"
+
+    @property
+    def notes_cache(self) -> NotesCache | None:
+        """Annotations of texts ingested before, beside the vector cache (None when the cache is off)."""
+        if self._notes is None and self.settings.embed_cache:
+            with self._lock:
+                if self._notes is None:
+                    self._notes = NotesCache(self._cache_path)
+        return self._notes
 
     def close(self) -> None:
         if self._store is not None:
@@ -91,6 +105,9 @@ class Communique:
         if self._conversations is not None:
             self._conversations.close()
             self._conversations = None
+        if self._notes is not None:
+            self._notes.close()
+            self._notes = None
         if hasattr(self._embedder, "close"):  # the vector cache's, a remote one's connections; the model is shared
             self._embedder.close()
             self._embedder = None
@@ -116,7 +133,8 @@ class Communique:
         items = read_sources(targets, opts, fetcher)
         try:
             if not embed:
-                return ingest_items(items, self.store, self.settings.chunk_tokens, on_item=on_item)
+                return ingest_items(items, self.store, self.settings.chunk_tokens, on_item=on_item,
+                                    notes=self.notes_cache)
             from communique.embed.remote import workers_of
             from communique.ingest.pipeline import ingest_pipelined
 
@@ -124,12 +142,12 @@ class Communique:
                 before_embed(self.stats().pending)
             return ingest_pipelined(items, self.store, self.embedder, self.settings.chunk_tokens,
                                     self.settings.embed_batch * workers_of(self.settings), on_item=on_item,
-                                    on_stored=on_stored, on_embedded=on_embedded)
+                                    on_stored=on_stored, on_embedded=on_embedded, notes=self.notes_cache)
         finally:
             fetcher.close()
 
     def ingest_items(self, items: list[Item], embed: bool = True) -> IngestReport:
-        report = ingest_items(items, self.store, self.settings.chunk_tokens)
+        report = ingest_items(items, self.store, self.settings.chunk_tokens, notes=self.notes_cache)
         if embed:
             report.embedded = self.embed()
         return report
@@ -164,7 +182,8 @@ class Communique:
         fetcher = Fetcher(self.settings.fetch_timeout_s, self.settings.max_item_bytes)
         try:
             return FeedWatcher(feeds, self.store, states, fetcher, every_s, chunk_tokens=self.settings.chunk_tokens,
-                               concurrency=self.settings.fetch_concurrency, on_poll=polled)
+                               concurrency=self.settings.fetch_concurrency, on_poll=polled,
+                               notes=self.notes_cache)
         except BaseException:
             fetcher.close()
             states.close()

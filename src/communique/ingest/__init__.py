@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from communique.embed import Embedder
 from communique.ingest.chunker import chunk_article
 from communique.ingest.items import Item
+from communique.ingest.notes_cache import NotesCache
 from communique.ingest.sources import ReadOptions, read_sources
 from communique.models import Article
 from communique.nlp import annotate
@@ -61,15 +62,16 @@ def prepare(article: Article) -> Article:
     return article
 
 
-def annotated(article: Article, store: Store) -> Article:
+def annotated(article: Article, store: Store, notes: NotesCache | None = None) -> Article:
     """The article with its sentence notes: those already stored when its text is unchanged (re-ingesting an
-    archive runs no NLP again), else made now."""
+    archive runs no NLP again), else those cached for the same text (a database rebuilt), else made now."""
     if article.annotations is None and article.text:
         stored = store.get(article.id)
         if stored is not None and stored.text == article.text and stored.annotations:
             article.annotations = stored.annotations
         else:
-            article.annotations = annotate(article.text, article.language, article.published)
+            make = notes.annotate if notes is not None else annotate
+            article.annotations = make(article.text, article.language, article.published)
     return article
 
 
@@ -79,9 +81,11 @@ def ingest_items(
     chunk_tokens: int = 180,
     on_item: Callable[[Item, str], None] | None = None,
     on_stored: Callable[[int], None] | None = None,
+    notes: NotesCache | None = None,
 ) -> IngestReport:
     """Store every readable article; report the rest with the reason. `on_stored(n)`: an article was stored with
-    n new chunks (an embedding stage may take them now)."""
+    n new chunks (an embedding stage may take them now). `notes`: where annotations of texts seen before are
+    kept."""
     report = IngestReport()
     t0 = time.perf_counter()
     for item in items:
@@ -93,7 +97,7 @@ def ingest_items(
                 article = prepare(item.article)
                 if not article.text:
                     raise ValueError("article has no text")
-                article = annotated(article, store)
+                article = annotated(article, store, notes)
                 chunks = chunk_article(article, chunk_tokens)
                 result = store.write(article, chunks)
                 outcome = result.outcome

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from communique.embed import Embedder
 from communique.ingest import IngestReport, ingest_items
 from communique.ingest.items import Item
+from communique.ingest.notes_cache import NotesCache
 from communique.store.base import Store
 
 
@@ -94,6 +95,7 @@ def ingest_pipelined(
     on_item: Callable[[Item, str], None] | None = None,
     on_stored: Callable[[int], None] | None = None,
     on_embedded: Callable[[int], None] | None = None,
+    notes: NotesCache | None = None,
 ) -> IngestReport:
     """Store every readable article and embed every chunk without a vector (those of earlier runs too), the two
     at once. `on_stored(n)`: n more chunks are waiting for vectors. A failure to embed does not stop the text
@@ -107,7 +109,7 @@ def ingest_pipelined(
             on_stored(chunks)
 
     try:
-        report = ingest_items(items, store, chunk_tokens, on_item=on_item, on_stored=stored)
+        report = ingest_items(items, store, chunk_tokens, on_item=on_item, on_stored=stored, notes=notes)
         worker.text_done()
         worker.join()
     except BaseException:  # Ctrl-C: the worker finishes its batch; what is stored stays, whole

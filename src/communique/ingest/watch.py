@@ -30,6 +30,7 @@ from communique.ingest import ingest_items
 from communique.ingest.feed import parse_feed
 from communique.ingest.fetch import Fetcher, FetchError
 from communique.ingest.items import FeedEntry, Item
+from communique.ingest.notes_cache import NotesCache
 from communique.store.base import Store
 from communique.store.feeds import FeedState, FeedStates
 
@@ -110,6 +111,7 @@ class FeedWatcher:
         max_backoff_s: float = MAX_BACKOFF_S,
         clock: Callable[[], float] = time.time,
         on_poll: Callable[[PollResult], None] | None = None,
+        notes: NotesCache | None = None,
     ) -> None:
         if not feeds:
             raise BadInput("name at least one feed URL to watch")
@@ -122,7 +124,7 @@ class FeedWatcher:
         self.store, self.states, self.fetcher = store, states, fetcher
         self.every_s, self.max_backoff_s = every_s, max_backoff_s
         self.chunk_tokens, self.concurrency = chunk_tokens, concurrency
-        self.clock, self.on_poll = clock, on_poll
+        self.clock, self.on_poll, self.notes = clock, on_poll, notes
         self._stop = threading.Event()
         now = clock()
         self._states: dict[str, FeedState] = {}
@@ -214,7 +216,7 @@ class FeedWatcher:
                 raise _Stopped
 
         items = parse_feed(page.content, state.url, self.fetcher, self.concurrency, fresh=fresh)
-        report = ingest_items(items, self.store, self.chunk_tokens, on_item=stored)
+        report = ingest_items(items, self.store, self.chunk_tokens, on_item=stored, notes=self.notes)
         unreadable = [error for origin, error in report.failed if origin == state.url]
         if unreadable:  # not a feed at all
             return self._failed(state, now, unreadable[0])

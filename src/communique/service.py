@@ -39,6 +39,11 @@ MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id cannot be bound, let
 CONTEXT_TURNS, CONTEXT_CHARS = 4, 300  # what of a conversation an answer reads: its cost stays bounded
 
 
+def check_page(page: int) -> None:
+    if not 1 <= page <= MAX_PAGE:
+        raise BadInput(f"page must lie between 1 and {MAX_PAGE}", param="page")
+
+
 def check_day(day: date | None) -> None:
     if day is not None and not EARLIEST <= day <= LATEST:
         raise BadInput(f"dates must lie between {EARLIEST} and {LATEST}")
@@ -243,8 +248,7 @@ class Communique:
                  page_size: int = 20) -> ArticlePage:
         if query and len(query) > self.settings.max_question_chars:
             raise BadInput(f"the query is longer than {self.settings.max_question_chars} characters")
-        if not 1 <= page <= MAX_PAGE:
-            raise BadInput(f"page must lie between 1 and {MAX_PAGE}")
+        check_page(page)
         for day in (filters.since, filters.until) if filters else ():
             check_day(day)
         return self.store.list_articles(query, filters, page, page_size)
@@ -275,8 +279,7 @@ class Communique:
 
         if kind is not None and kind not in TYPES:
             raise BadInput(f"type must be one of {', '.join(TYPES)}, not {kind!r}", param="type")
-        if not 1 <= page <= MAX_PAGE:
-            raise BadInput(f"page must lie between 1 and {MAX_PAGE}", param="page")
+        check_page(page)
         folded = None
         if query and query.strip():
             if len(query) > self.settings.max_question_chars:
@@ -289,8 +292,7 @@ class Communique:
 
     def entity(self, entity_id: int, page: int = 1, page_size: int = 50, newest_first: bool = False) -> EntityDetail:
         """One entity: its spellings, a page of its articles in date order, mentions per week, co-named entities."""
-        if not 1 <= page <= MAX_PAGE:
-            raise BadInput(f"page must lie between 1 and {MAX_PAGE}", param="page")
+        check_page(page)
         detail = (self.entity_index.detail(entity_id, page, max(1, min(page_size, 200)), newest_first)
                   if 1 <= entity_id <= MAX_ID else None)
         if detail is None:
@@ -353,8 +355,7 @@ class Communique:
 
     def stories(self, page: int = 1, page_size: int = 20, min_articles: int = 2) -> StoryPage:
         """Stories told more than once (by default), the one reported last first: what an archive followed."""
-        if not 1 <= page <= MAX_PAGE:
-            raise BadInput(f"page must lie between 1 and {MAX_PAGE}", param="page")
+        check_page(page)
         if not 1 <= page_size <= 200:
             raise BadInput("page_size must lie between 1 and 200", param="page_size")
         if not 1 <= min_articles <= 10_000:

@@ -277,16 +277,16 @@ def answer_events(
     between them (`combined`). Briefings, story lists, comparisons and summaries are always the rules'."""
     t0 = time.perf_counter()
     mode = service.settings.answerer
-    learned_part = None
+    reading = None
     if mode != "rules" and (q := analyse(question, history)).kind in LEARNED_KINDS:
-        learned_part = learned_reading(service, q, history, as_of, filters)
+        reading, decision, models = learned_reading(service, q, history, as_of, filters)
         if mode == "learned":
-            yield from learned_events(service, q, as_of, *learned_part[:2], (t0, time.perf_counter()))
+            yield from learned_events(service, q, as_of, reading, decision, (t0, time.perf_counter()))
             return
     q, evidence, rules = rules_draft(service, question, history, as_of, filters)
     t_retrieve = time.perf_counter()
-    if learned_part is not None and prefers_learned(learned_part[2], *learned_part[:2], rules, history):
-        yield from learned_events(service, q, as_of, *learned_part[:2], (t0, t_retrieve))
+    if reading is not None and prefers_learned(models, reading, decision, rules, history):
+        yield from learned_events(service, q, as_of, reading, decision, (t0, t_retrieve))
         return
     yield AnswerEvent("sources", _sources_payload(evidence))
     draft, t_first = yield from relayed(draft_answer(service, q, evidence, rules))

@@ -22,6 +22,15 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NO
 KEY_BYTES = 20
 
 
+def open_cache_file(path: Path, schema: str) -> sqlite3.Connection:
+    """A cache table in its own SQLite file (WAL, autocommit), shared by the threads of one process."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(schema)
+    return conn
+
+
 def model_id(embedder: Embedder) -> str:
     """What the cache keys an embedder's vectors by: its name (a remote one: the served model's)."""
     return getattr(embedder, "model_id", None) or getattr(embedder, "name", type(embedder).__name__)
@@ -37,11 +46,8 @@ class CachedEmbedder:
         self.inner = inner
         self.model_id = model_id(inner)
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(_SCHEMA)
+        self._conn = open_cache_file(self.path, _SCHEMA)
         self.hits = self.misses = 0
 
     @property

@@ -8,12 +8,12 @@ come from the vector cache: a database rebuilt from the same articles should pay
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 from datetime import date
 from pathlib import Path
 
 from communique import nlp
+from communique.embed.cache import open_cache_file
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS annotations (key BLOB PRIMARY KEY, notes TEXT NOT NULL) WITHOUT ROWID"
 
@@ -27,11 +27,8 @@ def notes_key(text: str, language: str | None, published: date | None) -> bytes:
 class NotesCache:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(_SCHEMA)
+        self._conn = open_cache_file(self.path, _SCHEMA)
         self.hits = self.misses = 0
 
     def annotate(self, text: str, language: str | None, published: date | None) -> str | None:

@@ -32,7 +32,7 @@ READER_PATHS = (*ANSWER_PATHS, "/api/search")
 _LOOPBACK = ("127.", "::1", "localhost")
 
 
-@dataclass
+@dataclass(eq=False)
 class Ticket:
     """A question waiting for a slot: set when a finishing answer hands its slot over."""
 

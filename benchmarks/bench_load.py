@@ -6,7 +6,8 @@ prints per endpoint: requests, p50/p95/p99 latency, and responses by status (503
 work once a question has waited its turn, 429s the rate limit; by default a client told to wait by Retry-After
 waits and tries again, up to 3 times, as the chat page and the openai client do, and its latency counts the
 wait; `--no-honour` sends the next request at once instead); then throughput; the server's RSS and open file
-handles at start, after the warm-up (`--warmup` seconds into the load) and at the end; and how long the chunks
+handles at start, after the warm-up (`--warmup` seconds into the load) and at the end; how many answers the server
+gave by the rules alone because others were waiting (`lighter_answers_when_waiting`); and how long the chunks
 ingested under load take to be embedded once the load stops (polling /health's `pending`, at most 3 minutes).
 Usage: python benchmarks/bench_load.py [--clients 50] [--seconds 60] [--warmup 15]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -37,11 +39,31 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, int(round(p * len(ordered))) - 1))] if ordered else float("nan")
 
 
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (a server's answer workers), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+    tree = [pid]
+    for p in tree:
+        tree.extend(c for c, parent in parents.items() if parent == p)
+    return tree
+
+
 def process_state(pid: int) -> tuple[float, int]:
-    """(RSS in MB, open file handles) of a process, from /proc."""
-    rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-               if line.startswith("VmRSS:")) / 1024
-    return rss, len(list(Path(f"/proc/{pid}/fd").iterdir()))
+    """(RSS in MB, open file handles) of a process with its descendants, from /proc."""
+    rss, handles = 0.0, 0
+    for p in process_tree(pid):
+        try:
+            rss += next(int(line.split()[1]) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                        if line.startswith("VmRSS:")) / 1024
+            handles += len(list(Path(f"/proc/{p}/fd").iterdir()))
+        except (OSError, StopIteration):  # gone meanwhile
+            continue
+    return rss, handles
 
 
 RETRIES = 3  # as the chat page does: a 503 or 429 is tried again after its Retry-After, this many times
@@ -151,6 +173,8 @@ def main() -> int:
                         drained_at = time.perf_counter() - t_end
                         break
                     time.sleep(1)
+                counts = {m.group(1): float(m.group(2)) for m in re.finditer(
+                    r"^communique_answers(_lighter)?_total (\S+)", c.get("/metrics").text, re.M)}
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -167,9 +191,13 @@ def main() -> int:
     if told_to_wait:
         print("\ntold to wait and tried again (Retry-After): " + ", ".join(f"{k}: {n}" for k, n in
                                                                         sorted(told_to_wait.items())))
-    print(f"\nserver RSS {start_state[0]:.0f} MB at start, {warm[0]:.0f} MB after {args.warmup:.0f} s of load "
+    print(f"\nserver RSS, with its answer workers: {start_state[0]:.0f} MB at start, {warm[0]:.0f} MB after "
+          f"{args.warmup:.0f} s of load "
           f"(warm), {end_state[0]:.0f} MB at the end ({(end_state[0] / warm[0] - 1) * 100:+.0f}% after warm-up); "
           f"open file handles {start_state[1]} → {warm[1]} → {end_state[1]}")
+    answered = counts.get(None, 0)
+    print(f"answers by the rules alone while others waited in line: {counts.get('_lighter', 0):.0f} of "
+          f"{answered:.0f}" + (f" ({counts.get('_lighter', 0) / answered:.0%})" if answered else ""))
     print("pending chunks drained " + (f"{drained_at:.0f} s after the load ended" if drained_at is not None
                                        else f"not within 3 minutes ({pending} left)"))
     return 0

@@ -43,6 +43,9 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         if name.startswith("COMMUNIQUE_"):
             mp.delenv(name)
     mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    # Answers are made in the test's own process, where tests can watch and stub them; the worker processes
+    # a server starts by default are tested in test_server_e2e.py (a real server with one answer process).
+    mp.setenv("COMMUNIQUE_ANSWER_PROCESSES", "0")
     mp.setenv("NO_PROXY", "127.0.0.1,localhost")
     mp.setenv("no_proxy", "127.0.0.1,localhost")
     # The process-wide embedder with one thread (the model itself loads on first use): on a shared

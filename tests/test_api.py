@@ -653,6 +653,52 @@ def test_reader_keys_close_asking_and_searching(db: Path) -> None:
         svc.close()
 
 
+def test_questions_admitted_while_others_wait_are_marked_for_the_lighter_answerer() -> None:
+    """Under load the guard marks a question for the rules alone: one admitted while another still waits in line
+    is marked; one admitted with nobody waiting (the first, and the last of a burst) is not."""
+    from communique.serve.guard import Guard, answerer_for
+
+    release = asyncio.Event()
+    seen: list[str | None] = []
+
+    async def held_answer(scope, receive, send) -> None:
+        seen.append(answerer_for(scope))
+        await release.wait()
+        release.clear()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"answered"})
+
+    async def ask(guard: Guard) -> int:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"{}"}
+
+        await guard({"type": "http", "path": "/api/ask", "method": "POST", "headers": [],
+                     "client": ("127.0.0.1", 1)}, receive, send)
+        return sent[0]["status"]
+
+    async def scenario() -> None:
+        guard = Guard(held_answer, max_in_flight=1, per_minute=0, loopback=False, queue_wait_s=5, queue_max=8,
+                      lighter_when_waiting=1)
+        tasks = []
+        for _ in range(3):
+            tasks.append(asyncio.create_task(ask(guard)))
+            await asyncio.sleep(0.05)
+        assert len(guard.waiting) == 2
+        for n in (1, 2, 3):
+            release.set()
+            while len(seen) < min(n + 1, 3) and not all(t.done() for t in tasks):
+                await asyncio.sleep(0.01)
+        assert [await t for t in tasks] == [200, 200, 200]
+        assert seen == [None, "rules", None]
+
+    asyncio.run(scenario())
+
+
 def test_a_burst_beyond_the_slots_waits_in_line_and_only_a_long_wait_is_refused() -> None:
     """The guard in front of a stand-in answer that holds its slot until released (a real answer is too quick
     to hold one on purpose): a second question waits for the first's slot; a third, past the line's length,

@@ -104,6 +104,9 @@ def test_the_combined_answerer_gives_one_of_the_two_answers(tmp_path: Path, make
                                               "What is the capital of Malta?")]
     for i, combined in enumerate(answers["combined"]):
         assert combined.answer in (answers["rules"][i].answer, answers["learned"][i].answer)
+    lighter = [list(svc.ask_events(q, None, None, None, "rules"))[-1].data for q in (
+        "Who audited Estonia's mobile voting app?", "How much will the Port Ellery tidal barrier cost?")]
+    assert [a.answer for a in lighter] == [a.answer for a in answers["rules"][:2]]  # the server's lighter answers
     assert "Karsk Security" in answers["combined"][0].answer and answers["combined"][0].citations
     assert answers["combined"][2].refused
 

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server(_sample_build, tmp_path_factory) -> Iterator[ServerProcess]:
     db = copy_sample_db(_sample_build, tmp_path_factory, "e2e")
-    proc = ServerProcess(db, db.with_name("server.log")).start()
+    # as a server runs by default: its extractive answers made by a worker process (one, to spare CI's cores)
+    proc = ServerProcess(db, db.with_name("server.log"), {"COMMUNIQUE_ANSWER_PROCESSES": "1"}).start()
     yield proc
     code = proc.stop()
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: -15 (or 0 on older versions)
@@ -66,6 +67,54 @@ def test_ask_streams_events_over_the_socket(server: ServerProcess, fact: dict) -
                 final = json.loads(line.removeprefix("data: "))
     assert kinds[0] == "sources" and kinds[-1] == "answer" and "delta" in kinds
     assert final and final["citations"]
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, from /proc."""
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _cpu_ticks(pid: int) -> int:
+    from pathlib import Path
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_answers_are_made_by_a_worker_process_and_match_the_library(server: ServerProcess, _sample_build) -> None:
+    """The server's answers come from its answer process (a child of the server, working on a core of its own)
+    and are word for word the library's answers in this process, for every kind of sample question."""
+    from pathlib import Path
+
+    from communique.config import Settings
+    from communique.service import Communique
+
+    workers = [p for p in _children(server.proc.pid)
+               if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]  # not its resource tracker
+    assert len(workers) == 1
+    before = _cpu_ticks(workers[0])
+    kinds = ("fact", "list", "unanswerable", "multilingual", "conflict")
+    questions = [q for kind in kinds for q in sample_questions(kind)[:3] if not q.get("history")]
+    assert len(questions) >= 8
+    library = Communique(Settings(db=_sample_build[0], answer_processes=0))
+    try:
+        for q in questions:
+            r = httpx.post(f"{server.base}/api/ask", json={"question": q["question"]}, timeout=60)
+            assert r.status_code == 200, r.text
+            assert r.json()["answer"] == library.ask(q["question"]).answer, q["id"]
+    finally:
+        library.close()
+    assert _cpu_ticks(workers[0]) > before  # the worker did the answering
 
 
 def test_errors_over_the_wire(server: ServerProcess) -> None:

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     answer_queue_wait_s: float = Field(1.0, ge=0, le=60, description="The longest a question waits in line for a "
                                        "slot; then 503 with Retry-After. 0: no line.")
     answer_queue_max: int = Field(64, ge=0, description="Questions that may wait in line at once; beyond, 503.")
+    answer_processes: int | None = Field(
+        None, ge=0, description="Worker processes that make extractive answers, so a server uses every core "
+        "(one Python process answers on about one). Default: one per core, none on a single core; 0: answers are "
+        "made in the server process.")
+    lighter_answers_when_waiting: int = Field(
+        1, ge=0, description="When this many questions wait in line, the next ones are answered by the rules alone "
+        "(about half the CPU of the combined answerer) until the line clears; 0: never.")
     rate_limit_per_minute: int = Field(120, description="Asks and searches per client address a minute; 0: off.")
     rate_limit_loopback: bool = Field(False, description="Rate-limit 127.0.0.1 too (behind a local proxy).")
     log_conversations: bool = Field(False, description="Keep readers' questions and answers (conversations.db).")

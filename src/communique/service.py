@@ -226,6 +226,17 @@ class Communique:
             raise BadInput("importing vectors needs the vector cache, and embed_cache is off")
         return import_vectors(self.embedder, path)
 
+    def warm_up(self) -> None:
+        """Load what the first question and the first ingest would otherwise wait for: the index, the embedder,
+        the spaCy pipeline and the answer models, by one search and one unlogged answer."""
+        from communique import nlp
+        from communique.answer import answer_events
+
+        self.search("warm up", k=1)
+        nlp.pipeline("en")
+        for _ in answer_events(self, "Who is warming up?", [], None, None):
+            pass
+
     # -- search and browse ----------------------------------------------------------------------------
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         if not query or not query.strip():
@@ -413,14 +424,14 @@ class Communique:
         history: list[dict] | None = None,
         as_of: date | None = None,
         filters: Filters | None = None,
+        answerer: str | None = None,
     ) -> Iterator[AnswerEvent]:
-        """The answer as it is made: `sources` (retrieval done), `delta` (text pieces), then `answer`."""
+        """The answer as it is made: `sources` (retrieval done), `delta` (text pieces), then `answer`.
+        `answerer` overrides the configured one for this question (the server's lighter answers under load)."""
         from communique.answer import answer_events
 
-        self._check_question(question, history)
-        for day in (as_of, filters.since if filters else None, filters.until if filters else None):
-            check_day(day)
-        for event in answer_events(self, question, recent_turns(history or []), as_of, filters):
+        self.check_ask(question, history, as_of, filters)
+        for event in answer_events(self, question, recent_turns(history or []), as_of, filters, answerer):
             if event.kind == "answer":
                 self._with_stories(event.data)
             if event.kind == "answer" and self.settings.log_conversations:
@@ -444,6 +455,13 @@ class Communique:
         if not log_path(self.settings.db).exists():
             return 0
         return self.conversations.purge(before)
+
+    def check_ask(self, question: str, history: list[dict] | None, as_of: date | None,
+                  filters: Filters | None) -> None:
+        """Raise the 4xx error a question deserves (empty, too long, bad history or day) before any work."""
+        self._check_question(question, history)
+        for day in (as_of, filters.since if filters else None, filters.until if filters else None):
+            check_day(day)
 
     def _check_question(self, question: str, history: list[dict] | None) -> None:
         if not isinstance(question, str) or not question.strip():

@@ -271,12 +271,14 @@ def prefers_learned(models, reading, decision, rules: Draft, history: list[dict]
 
 
 def answer_events(
-    service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
+    service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None,
+    answerer: str | None = None,
 ) -> Iterator[AnswerEvent]:
-    """The answer, by the configured answerer: the rules, the learned models, or both with a learned chooser
-    between them (`combined`). Briefings, story lists, comparisons and summaries are always the rules'."""
+    """The answer, by the configured answerer (or `answerer`): the rules, the learned models, or both with a
+    learned chooser between them (`combined`). Briefings, story lists, comparisons and summaries are always
+    the rules'."""
     t0 = time.perf_counter()
-    mode = service.settings.answerer
+    mode = answerer or service.settings.answerer
     reading = None
     if mode != "rules" and (q := analyse(question, history)).kind in LEARNED_KINDS:
         reading, decision, models = learned_reading(service, q, history, as_of, filters)

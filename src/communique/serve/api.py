@@ -39,9 +39,10 @@ from communique.ingest.items import Item
 from communique.ingest.sources import read_bytes
 from communique.models import Article
 from communique.serve import middleware
+from communique.serve.answer_pool import AnswerPool
 from communique.serve.embedding import EmbedWorker
 from communique.serve.feeds import FeedPoller
-from communique.serve.guard import Guard
+from communique.serve.guard import Guard, answerer_for
 from communique.serve.metrics import CONTENT_TYPE, Metrics
 from communique.serve.schemas import (
     ERROR_RESPONSES,
@@ -69,11 +70,12 @@ router = APIRouter()
 
 
 class WarmUp:
-    """Loads the store, the embedder and the vector index in the background; /health waits for it. Then
-    `on_ready` runs (the embedding worker resumes what an interrupted run left)."""
+    """Loads the store, the embedder, the vector index, spaCy and the answer models in the background; /health
+    waits for it. Then `on_ready` runs (the embedding worker resumes what an interrupted run left)."""
 
-    def __init__(self, service: Communique, on_ready: Callable[[], None] | None = None) -> None:
-        self.service, self.on_ready = service, on_ready
+    def __init__(self, service: Communique, on_ready: Callable[[], None] | None = None,
+                 answer_pool: AnswerPool | None = None) -> None:
+        self.service, self.on_ready, self.answer_pool = service, on_ready, answer_pool
         self.ready = threading.Event()
         self.error: str | None = None
         self._started = False
@@ -85,7 +87,9 @@ class WarmUp:
 
     def run(self) -> None:
         try:
-            self.service.search("warm up", k=1)  # one real search touches everything a question needs
+            self.service.warm_up()  # a real search and answer load everything the first reader would wait for
+            if self.answer_pool is not None:
+                self.answer_pool.start()
         except Exception as exc:
             log.exception("warm-up failed")
             self.error = f"warm-up failed: {exc}"
@@ -122,17 +126,17 @@ def _frame(event: AnswerEvent) -> tuple[str, dict]:
     description="JSON by default. With `Accept: text/event-stream` the answer streams as Server-Sent Events: "
                 "`sources` (retrieval done), `delta` (pieces of text), then `answer` (the final JSON).",
 )
-async def ask(body: AskRequest, request: Request, service: Service):
+async def ask(body: AskRequest, request: Request):
     metrics = metrics_of(request)
     filters = body.filters.to_filters() if body.filters else None
-    args = (body.question, body.history_dicts(), body.as_of, filters)
+    args = (body.question, body.history_dicts(), body.as_of, filters, answerer_for(request.scope))
     if "text/event-stream" not in request.headers.get("accept", ""):
-        answer = await last_answer(service.ask_events(*args), request)
+        answer = await last_answer(request.app.state.answer_pool.events(*args), request)
         if answer is None:  # the client hung up, and the work stopped with it
             return Response(status_code=CLIENT_GONE)
-        metrics.observe_answer(answer.refused)
+        metrics.observe_answer(answer.refused, args[-1] is not None)
         return JSONResponse(answer.to_dict())
-    stream = in_thread(service.ask_events(*args))
+    stream = in_thread(request.app.state.answer_pool.events(*args))
     first = await anext(stream)  # bad questions fail here, while a proper status can still be sent
 
     async def frames():
@@ -141,7 +145,7 @@ async def ask(body: AskRequest, request: Request, service: Service):
             while True:
                 yield sse(*_frame(event))
                 if event.kind == "answer":
-                    metrics.observe_answer(event.data.refused)
+                    metrics.observe_answer(event.data.refused, args[-1] is not None)
                 event = await anext(stream)
         except StopAsyncIteration:
             pass
@@ -378,7 +382,8 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     from communique.serve import news_api, news_pages, openai_compat, web
 
     worker = EmbedWorker(service)
-    warm = WarmUp(service, on_ready=worker.kick)
+    answer_pool = AnswerPool(service)
+    warm = WarmUp(service, on_ready=worker.kick, answer_pool=answer_pool)
     # what a poll stores is embedded by the worker, once warm-up has loaded the embedder (then it resumes all)
     feeds = FeedPoller(service, on_change=lambda: warm.ready.is_set() and worker.kick())
 
@@ -389,8 +394,9 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
         if service.settings.watch_feeds:
             feeds.start()
         yield
-        feeds.stop()  # both before whoever owns the service closes its store
+        feeds.stop()  # all before whoever owns the service closes its store
         worker.stop()
+        answer_pool.close()
 
     app = FastAPI(
         title="Communique", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -401,6 +407,7 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.warm_up = warm
     app.state.embed_worker = worker
+    app.state.answer_pool = answer_pool
     app.state.feed_poller = feeds
     middleware.install(app, app.state.metrics, service.settings.max_body_bytes)
     settings = service.settings
@@ -410,7 +417,8 @@ def create_app(service: Communique, warm_up: bool = True) -> FastAPI:
     app.add_middleware(Guard, max_in_flight=settings.max_answers_in_flight,
                        per_minute=settings.rate_limit_per_minute, loopback=settings.rate_limit_loopback,
                        keys=tuple(keys), queue_wait_s=settings.answer_queue_wait_s,
-                       queue_max=settings.answer_queue_max)
+                       queue_max=settings.answer_queue_max,
+                       lighter_when_waiting=settings.lighter_answers_when_waiting)
     if settings.cors_origins:  # closed unless the owner names the sites that may call the API from a browser
         from fastapi.middleware.cors import CORSMiddleware
 

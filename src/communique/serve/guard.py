@@ -4,6 +4,9 @@
   slot, first come first served, at most `answer_queue_wait_s`; then (or when `answer_queue_max` already wait)
   503 with `Retry-After`, rather than queueing without end behind work that would make every answer late. A
   short wait turns a burst into a little latency instead of refusals; the bound keeps a crowd from piling up.
+- Lighter answers under load: while `lighter_when_waiting` questions or more wait in line, a question is marked
+  (`scope["state"]["lighter"]`) to be answered by the cheaper first design alone, so a crowd drains at about
+  twice the rate instead of waiting out, or being refused, the dearer answer.
 - Per-client rate: each client address may ask or search `rate_limit_per_minute` times a minute (a token
   bucket, so short bursts pass); beyond, 429 with `Retry-After`. Loopback is exempt unless
   `rate_limit_loopback` (a reverse proxy on the same machine makes every client loopback: turn it on there).
@@ -32,6 +35,11 @@ READER_PATHS = (*ANSWER_PATHS, "/api/search")
 _LOOPBACK = ("127.", "::1", "localhost")
 
 
+def answerer_for(scope: Scope) -> str | None:
+    """The answerer a request marked by the guard is to use (the rules alone), else None: the configured one."""
+    return "rules" if scope.get("state", {}).get("lighter") else None
+
+
 @dataclass(eq=False)
 class Ticket:
     """A question waiting for a slot: set when a finishing answer hands its slot over."""
@@ -48,8 +56,10 @@ class Bucket:
 
 class Guard:
     def __init__(self, app: ASGIApp, max_in_flight: int, per_minute: int, loopback: bool,
-                 keys: tuple[str, ...] = (), queue_wait_s: float = 0.0, queue_max: int = 0) -> None:
+                 keys: tuple[str, ...] = (), queue_wait_s: float = 0.0, queue_max: int = 0,
+                 lighter_when_waiting: int = 0) -> None:
         self.app = app
+        self.lighter_when_waiting = lighter_when_waiting
         self.queue_wait_s = queue_wait_s
         self.queue_max = queue_max
         self.waiting: deque[Ticket] = deque()
@@ -122,6 +132,8 @@ class Guard:
                                       headers={"Retry-After": "1"})
             await response(scope, receive, send_with_headers)
             return
+        if self.lighter_when_waiting and len(self.waiting) >= self.lighter_when_waiting:
+            scope.setdefault("state", {})["lighter"] = True
         try:
             await self.app(scope, receive, send_with_headers)
         finally:

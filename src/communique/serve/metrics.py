@@ -25,6 +25,8 @@ class Metrics:
                                registry=self.registry)
         self.refused = Counter("communique_answers_refused", "Answers that were refusals: the articles do not say.",
                                registry=self.registry)
+        self.lighter = Counter("communique_answers_lighter", "Answers given by the rules alone because other "
+                               "questions were waiting in line (lighter_answers_when_waiting).", registry=self.registry)
         self.articles = Gauge("communique_index_articles", "Articles in the store.", registry=self.registry)
         self.chunks = Gauge("communique_index_chunks", "Chunks in the store.", registry=self.registry)
         self.embedded = Gauge("communique_index_embedded_chunks", "Chunks with a vector.", registry=self.registry)
@@ -33,8 +35,10 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
-    def observe_answer(self, refused: bool) -> None:
+    def observe_answer(self, refused: bool, lighter: bool = False) -> None:
         self.answers.inc()
+        if lighter:
+            self.lighter.inc()
         if refused:
             self.refused.inc()
 

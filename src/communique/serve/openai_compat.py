@@ -16,6 +16,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from communique.errors import BadInput, NotFound
 from communique.models import Answer
+from communique.serve.guard import answerer_for
 from communique.serve.schemas import ERROR_RESPONSES, ChatMessage, ChatRequest
 from communique.serve.streaming import CLIENT_GONE, SSE_HEADERS, error_payload, in_thread, last_answer
 from communique.text import approx_tokens
@@ -118,7 +119,7 @@ def models():
 @router.post("/chat/completions", responses=ERROR_RESPONSES,
              summary="OpenAI-compatible chat completion (stream and non-stream)")
 async def chat_completions(body: ChatRequest, request: Request):
-    service = request.app.state.service
+    answers = request.app.state.answer_pool
     metrics = request.app.state.metrics
     check_request(body)
     question, history = split_messages(body.messages)
@@ -126,14 +127,15 @@ async def chat_completions(body: ChatRequest, request: Request):
     model = body.model or MODEL_ID
     max_tokens = body.max_completion_tokens or body.max_tokens
     prompt = " ".join([*(t["content"] for t in history), question])
+    answerer = answerer_for(request.scope)
     if not body.stream:
-        answer = await last_answer(service.ask_events(question, history, None, filters), request)
+        answer = await last_answer(answers.events(question, history, None, filters, answerer), request)
         if answer is None:  # the client hung up, and the work stopped with it
             return Response(status_code=CLIENT_GONE)
-        metrics.observe_answer(answer.refused)
+        metrics.observe_answer(answer.refused, answerer is not None)
         return completion(answer, model, prompt, max_tokens)
 
-    stream = in_thread(service.ask_events(question, history, None, filters))
+    stream = in_thread(answers.events(question, history, None, filters, answerer))
     first = await anext(stream)  # bad questions fail here, with a proper status
     base = _base("chat.completion.chunk", model, f"chatcmpl-{uuid.uuid4().hex}", int(time.time()))
 
@@ -155,7 +157,7 @@ async def chat_completions(body: ChatRequest, request: Request):
                         sent += piece
                         yield _chunk(base, {"content": piece})
                 elif event.kind == "answer":
-                    metrics.observe_answer(event.data.refused)
+                    metrics.observe_answer(event.data.refused, answerer is not None)
                     block = sources_block(event.data)
                     if block and finish == "stop":
                         block, finish = cut(sent + block, max_tokens)

@@ -572,7 +572,7 @@ def test_a_place_answer_leads_with_the_place_only_when_sure(sample_db) -> None:
     assert sample_db.ask("Where was the 156-qubit machine unveiled?").answer.startswith("Bilbao: ")
     # "at the Grandmaster’s Palace in Valletta": the city asked for is named in the question itself
     hosted = sample_db.ask("Which city hosted the Valletta Accord signing?")
-    assert hosted.answer.startswith("“48 countries sign Valletta Accord"), hosted.answer
+    assert "Valletta" in hosted.answer and not hosted.answer.startswith(("“", "Valletta:")), hosted.answer
 
 
 def test_a_sentence_ending_in_a_colon_comes_with_what_it_announces(make_service) -> None:

@@ -337,8 +337,9 @@ def compose(evidence: Evidence) -> Draft:
             else age_stated(q, chosen))
     if name is None and _ASKS_ROLE.search(q.text):  # "Who leads Karsk?" answered by "…hired Karsk to lead…"
         return refusal(q, evidence.candidates)
-    # Lead with what the answer is: the person, place or age asked for, or else the story's headline.
-    text = f"{name}: {text}" if name else f"“{best_c.article.title}”: {text}"
+    # Lead with what the answer is, where it is a name: the person, place or age asked for. (The story's
+    # headline no longer leads the rest: it is not the answer, and the citation already shows it.)
+    text = f"{name}: {text}" if name else text
     return Draft(text, False, book, support)
 
 

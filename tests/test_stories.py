@@ -107,7 +107,9 @@ def test_the_model_is_the_fitted_file_and_prefers_shared_names():
     close = sig(entities=frozenset({1, 2}), terms=frozenset("abcdef"), title_terms=frozenset({"veldra"}), day=1)
     same = sig(entities=frozenset({1, 2}), terms=frozenset("abcdeg"), title_terms=frozenset({"veldra"}), day=3)
     other = sig(entities=frozenset({9}), terms=frozenset("uvwxyz"), title_terms=frozenset({"lagos"}), day=3)
-    assert model.probability(close, same) > 0.5 > model.probability(close, other)
+    assert model.same_story(close, same)[1] and not model.same_story(close, other)[1]
+    assert model.probability(close, same) > model.text.threshold > model.probability(close, other)
+    assert 0.5 <= model.text.threshold < 1 and 0.5 <= model.full.threshold < 1  # measured, from one half up
 
 
 def read_jsonl(path: Path) -> list[dict]:

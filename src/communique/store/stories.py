@@ -118,11 +118,12 @@ def candidates(conn: sqlite3.Connection, rowid: int, sig: Signature, title: str)
 
 def best_story(sig: Signature, others: dict[int, tuple[int, Signature]],
                model: StoryModel) -> tuple[int | None, float]:
-    """The story of the candidate likeliest to report the same story, and that probability (single link)."""
+    """The story of the candidate likeliest to report the same story, of those the model puts in one story with
+    the article, and that probability (single link); (None, 0.0) when there is none."""
     best, score = None, 0.0
     for story_id, other in others.values():
-        p = model.probability(sig, other)
-        if p > score:
+        p, same = model.same_story(sig, other)
+        if same and p > score:
             best, score = story_id, p
     return best, score
 
@@ -136,7 +137,7 @@ def group_article(conn: sqlite3.Connection, rowid: int, model: StoryModel | None
     model = model or load_model()
     title = conn.execute("SELECT title FROM articles WHERE rowid = ?", (rowid,)).fetchone()[0]
     story_id, score = best_story(sig, linked_signatures(conn, candidates(conn, rowid, sig, title)), model)
-    if story_id is None or score < 0.5:
+    if story_id is None:
         story_id, score = conn.execute("INSERT INTO stories (title, first_day, last_day) VALUES (?,?,?)",
                                        (title, sig.day, sig.day)).lastrowid, None
     conn.execute("INSERT INTO story_articles (article_rowid, story_id, published_day, terms, score, provisional)"

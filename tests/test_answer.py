@@ -543,6 +543,48 @@ def _wire(svc, title: str, text: str, day: date = date(2026, 11, 16)) -> None:
     assert svc.ingest_items([Item("wire", Article(title=title, text=text, published=day))]).ok
 
 
+@pytest.mark.parametrize(("question", "anchor"), [
+    ("What did rights groups say before the Hanoi signing?", ("before", "hanoi signing")),
+    ("Which firms were hit after the attack on Asahi?", ("after", "attack on asahi")),
+    ("What did Japan say before the vote, and why?", ("before", "vote")),
+    ("Before the Hanoi signing, which countries objected?", ("before", "hanoi signing")),
+    ("What happened before October?", None),  # a month: counted without the archive
+    ("What changed since last week?", None),
+    ("Who signed the treaty?", None),
+])
+def test_a_time_word_naming_an_event_is_read_up_to_the_end_of_its_clause(question: str, anchor) -> None:
+    from communique.timewords import event_anchor
+
+    assert event_anchor(question) == anchor
+
+
+def test_a_time_word_that_names_an_event_counts_from_the_report_of_it(make_service) -> None:
+    """"Before the Vessa signing" ends the day before the report of the signing, "after" starts on it; an event no
+    report names keeps no window, and the answer says the day it counts to."""
+    from communique.answer import time_window
+
+    svc = make_service()
+    _wire(svc, "Rights groups warn over Vessa cyber treaty", (
+        "Human rights groups warned on Monday that the Vessa cybercrime treaty would let governments demand data on "
+        "critics abroad. Amnesty said the safeguards were weak."), date(2026, 10, 20))
+    _wire(svc, "Cyber treaty signed in Vessa", (
+        "Sixty countries signed the Vessa cybercrime treaty on Saturday at a ceremony in the city. Rights groups "
+        "said the final text still lacked safeguards for journalists."), date(2026, 10, 25))
+    _wire(svc, "Treaty critics turn to parliaments", (
+        "Rights groups said on Thursday they would lobby parliaments not to ratify the Vessa cybercrime treaty."),
+        date(2026, 10, 29))
+    ref = date(2026, 11, 5)
+    before = time_window("What did rights groups say before the Vessa signing?", ref, svc)
+    assert before is not None and before.event and before.since is None and before.until == date(2026, 10, 24)
+    after = time_window("What did rights groups say after the Vessa signing?", ref, svc)
+    assert after is not None and after.since == date(2026, 10, 25) and after.until == ref
+    assert time_window("What did rights groups say before the Zorblat merger?", ref, svc) is None
+    assert time_window("What did rights groups say before the Vessa signing?", ref) is None  # no archive, no day
+    answer = svc.ask("What did rights groups say before the Vessa signing?", as_of=ref)
+    assert answer.citations and all(str(c.published) <= "2026-10-24" for c in answer.citations), answer.citations
+    assert "2026-10-24" in answer.answer, answer.answer  # the day it counts to
+
+
 def test_a_percentage_question_prefers_a_share_to_another_figure(make_service) -> None:
     """"With what percentage of the vote?" is answered by "71%", not by the 4 million ballots counted."""
     from communique.answer import evidence_for

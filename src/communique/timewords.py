@@ -55,6 +55,7 @@ class Window:
     words: str
     ref: date
     latest: bool = False
+    event: bool = False  # counted from an event's day ("before the Hanoi signing"), found in the archive
 
 
 def today() -> date:
@@ -99,6 +100,25 @@ def _bounds(rule: str, m: re.Match[str], ref: date) -> tuple[date | None, date |
         return last.replace(day=1), last
     year = int(m.group(1))  # "in 2025": that year, up to the reference day
     return date(year, 1, 1), min(date(year, 12, 31), ref)
+
+
+# "before the Hanoi signing", "since the attack on Asahi": a time word that names an event instead of a day. Only
+# the words up to the end of the clause are the event; a date or a time word there is left to the rules above.
+_EVENT = re.compile(r"\b(before|after|since|following|prior to|ahead of|until)\s+(?:the\s+)?"
+                    r"([a-z0-9][\w'-]*(?:\s+[\w'-]+){0,5}?)\s*(?:[?.!,;:]|$)")
+BEFORE = frozenset({"before", "prior to", "ahead of", "until"})
+
+
+def event_anchor(text: str) -> tuple[str, str] | None:
+    """("before", "hanoi signing") for "What was said before the Hanoi signing?": a relation and the event it is
+    counted from (lower case), or None where the question names no event (or names a day: "before October")."""
+    t = " ".join(text.lower().replace("’", "'").split())  # punctuation kept: it ends the event's clause
+    if resolve(text, date(2000, 1, 1)) is not None:  # a day or a time word: resolved without the archive
+        return None
+    m = _EVENT.search(t)
+    if m is None or resolve(m.group(2), date(2000, 1, 1)) is not None:
+        return None
+    return m.group(1), m.group(2)
 
 
 def resolve(text: str, ref: date) -> Window | None:

@@ -32,10 +32,27 @@ BRIEFING_DAYS = 7  # "What's new?" without a period: the seven days up to `as_of
 BRIEFING_MAX = 10  # stories listed in a briefing, newest first
 
 
-def time_window(question: str, as_of: date | None) -> Window | None:
+_EVENT_WINDOWS: dict[tuple[int, str, date], tuple[float, Window | None]] = {}  # one answer asks several times
+_EVENT_WINDOW_S = 10.0
+
+
+def time_window(question: str, as_of: date | None, service: Communique | None = None) -> Window | None:
     """The days a question's time word names ("this week", "since October", "latest"), counted back from
-    `as_of`, else today: never from the newest article, so a stale archive has no news "this week"."""
-    return timewords.resolve(question, as_of or timewords.today())
+    `as_of`, else today: never from the newest article, so a stale archive has no news "this week". With the
+    service, a time word that names an event ("before the Hanoi signing") is counted from the event's day."""
+    ref = as_of or timewords.today()
+    window = timewords.resolve(question, ref)
+    if window is not None or service is None or timewords.event_anchor(question) is None:
+        return window
+    from communique.answer.anchors import event_window
+
+    key, now = (id(service), question, ref), time.monotonic()
+    known = _EVENT_WINDOWS.get(key)
+    if known is None or now - known[0] > _EVENT_WINDOW_S:
+        if len(_EVENT_WINDOWS) > 256:
+            _EVENT_WINDOWS.clear()
+        known = _EVENT_WINDOWS[key] = (now, event_window(service.store, service.embedder, question, ref))
+    return known[1]
 
 
 def narrowed(filters: Filters, window: Window | None, ref: date) -> None:
@@ -47,11 +64,14 @@ def narrowed(filters: Filters, window: Window | None, ref: date) -> None:
             filters.until = window.until
 
 
-def with_as_of(question: str, as_of: date | None, q: Question, answer: Answer) -> Iterator[AnswerEvent]:
+def with_as_of(service: Communique, question: str, as_of: date | None, q: Question,
+               answer: Answer) -> Iterator[AnswerEvent]:
     """The answer, noting the day it counts from where a time word was used: "this week" means nothing
-    without the day it ends."""
-    if time_window(question, as_of) is not None or q.kind == "briefing":
-        note = "\n" + phrases.as_of((as_of or timewords.today()).isoformat(), q.language)
+    without the day it ends; "before the Hanoi signing" ends the day before the report of it."""
+    window = time_window(question, as_of, service)
+    if window is not None or q.kind == "briefing":
+        day = window.until if window is not None and window.event and window.until else as_of or timewords.today()
+        note = "\n" + phrases.as_of(day.isoformat(), q.language)
         yield AnswerEvent("delta", note)
         answer.answer += note
     yield AnswerEvent("answer", answer)
@@ -145,7 +165,7 @@ def evidence_for(
     q = analyse(question, history)
     filters = Filters(**vars(filters)) if filters else Filters()
     ref = as_of or timewords.today()
-    window = time_window(question, as_of)
+    window = time_window(question, as_of, service)
     if window is not None and window.latest:
         window = None if q.kind == "briefing" else window  # "the latest news" is a briefing's default week
     if q.kind == "briefing":  # "What's new?": the last week up to `as_of`, else up to today
@@ -182,7 +202,7 @@ def learned_reading(service: Communique, q: Question, history: list[dict], as_of
     from communique.answer import learned
 
     filters = Filters(**vars(filters)) if filters else Filters()
-    narrowed(filters, time_window(q.text, as_of), as_of or timewords.today())
+    narrowed(filters, time_window(q.text, as_of, service), as_of or timewords.today())
     reading = learned.read(service.store, service.embedder, q.text, history, as_of, filters, q.language)
     models = learned.load(str(service.settings.answer_models) if service.settings.answer_models else None)
     return reading, learned.decide(reading, models), models
@@ -217,7 +237,7 @@ def learned_events(service: Communique, q: Question, as_of: date | None, reading
         yield AnswerEvent("delta", draft.text)
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [f.article for f in reading.found if f.article.id in cited_ids]
-    yield from with_as_of(q.text, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))
+    yield from with_as_of(service, q.text, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))
 
 
 def relayed(stream: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
@@ -295,4 +315,4 @@ def answer_events(
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [c.article for c in evidence.candidates if c.article.id in cited_ids] or \
         [c.article for c in draft.support]
-    yield from with_as_of(question, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))
+    yield from with_as_of(service, question, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))

@@ -52,6 +52,11 @@ def make_service(make_service):
     return make
 
 
+def named_without_lead(answer: str, name: str) -> bool:
+    """The answer names what was asked, without a "Name:" lead (a picked name can be the wrong one)."""
+    return name in answer and not answer.startswith(f"{name}:")
+
+
 def assert_contract(answer) -> None:
     d = answer.to_dict()
     assert set(d) >= {"answer", "refused", "citations", "followups", "timings_ms"}
@@ -274,7 +279,8 @@ def test_a_question_about_two_stories_is_answered_by_the_name_both_give(make_ser
     _wire(svc, "Tarsia fines chip maker", "Tarsia fined the chip maker Ondarra €2 million on Monday.")
     both = svc.ask("Which research group uncovered both the Nightfern spyware infections and the flaw in Oskby's "
                    "online voting system?")
-    assert both.answer.startswith("Kestrel Lab: ") and len({c.article_id for c in both.citations}) == 2, both.answer
+    assert named_without_lead(both.answer, "Kestrel Lab"), both.answer
+    assert len({c.article_id for c in both.citations}) == 2, both.answer
     assert svc.ask("Which group uncovered both the Nightfern spyware and the Tarsia fine?").refused  # none shared
 
 
@@ -356,7 +362,7 @@ def test_followups_are_suggested(sample_db) -> None:
 
 def test_a_title_acronym_matches_the_title_written_out(sample_db) -> None:
     answer = sample_db.ask("Who is the CEO of Halvard Microsystems?")
-    assert not answer.refused and answer.answer.startswith("Ingrid Halvorsen"), answer.answer
+    assert not answer.refused and named_without_lead(answer.answer, "Ingrid Halvorsen"), answer.answer
 
 
 def test_comparison_gives_a_sentence_for_each_side(sample_db) -> None:
@@ -368,7 +374,7 @@ def test_comparison_gives_a_sentence_for_each_side(sample_db) -> None:
 
 def test_who_is_a_named_person_leads_with_that_name(sample_db) -> None:
     answer = sample_db.ask("Who is Mart Kivi?")
-    assert answer.answer.startswith("Mart Kivi: ") and "minister" in answer.answer, answer.answer
+    assert named_without_lead(answer.answer, "Mart Kivi") and "minister" in answer.answer, answer.answer
 
 
 def test_how_many_prefers_the_figure_of_what_is_counted(sample_db) -> None:
@@ -430,7 +436,7 @@ def test_a_short_article_that_matches_best_is_a_candidate_beside_long_ones(make_
 
 
 def test_who_runs_a_company_is_answered_by_its_chief_executive(sample_db) -> None:
-    assert sample_db.ask("Who runs Halvard Microsystems?").answer.startswith("Ingrid Halvorsen: ")
+    assert named_without_lead(sample_db.ask("Who runs Halvard Microsystems?").answer, "Ingrid Halvorsen")
     firm = sample_db.ask("Who leads the forensic investigation at Klaipėda?")  # a firm may lead an investigation
     assert not firm.refused and "Karsk Security" in firm.answer + " ".join(c.title for c in firm.citations)
 
@@ -439,7 +445,7 @@ def test_who_runs_a_company_may_be_answered_by_its_president(make_service) -> No
     svc = make_service()
     _wire(svc, "Brewer Kirin-Oda recovers from cyberattack", "Brewer Kirin-Oda said deliveries resumed on Monday. "
                                                              "Company president Aiko Tanabe apologised to customers.")
-    assert svc.ask("Who runs Kirin-Oda?").answer.startswith("Aiko Tanabe: ")
+    assert named_without_lead(svc.ask("Who runs Kirin-Oda?").answer, "Aiko Tanabe")
 
 
 def test_who_is_in_charge_of_a_company_is_answered_by_its_chief_executive(make_service) -> None:
@@ -450,7 +456,7 @@ def test_who_is_in_charge_of_a_company_is_answered_by_its_chief_executive(make_s
         "“We took TriageLens offline within hours,” said Petra Holm, Orvane’s chief executive. "
         "The company has notified the data protection authority."))
     answer = svc.ask("Who is in charge of the company that makes the TriageLens triage software?")
-    assert answer.answer.startswith("Petra Holm: "), answer.answer
+    assert named_without_lead(answer.answer, "Petra Holm"), answer.answer
 
 
 def test_where_is_answered_by_a_sentence_that_locates_it(make_service) -> None:
@@ -462,7 +468,7 @@ def test_where_is_answered_by_a_sentence_that_locates_it(make_service) -> None:
         "Polls show a close race. "
         "Kask and Ruun debated in Tallinn on Tuesday night, sparring over taxes."))
     answer = svc.ask("Where did ministers Kask and Ruun face off in their only debate?")
-    assert answer.answer.startswith("Tallinn: "), answer.answer
+    assert named_without_lead(answer.answer, "Tallinn"), answer.answer
     from communique.answer.evidence import places_in
 
     assert places_in("eroding faith in Britain’s democratic process") == ["Britain"]  # the place, not "Britain’s"
@@ -525,7 +531,7 @@ def test_a_name_particle_needs_a_name_after_it(make_service) -> None:
     _wire(svc, "Corvane chief resigns", (
         "Two days later, on 17 July, Corvane Systems announced that its chief executive, Andreas Kyriakou, had "
         "resigned."))
-    assert svc.ask("Who resigned as chief executive of Corvane Systems?").answer.startswith("Andreas Kyriakou: ")
+    assert named_without_lead(svc.ask("Who resigned as chief executive of Corvane Systems?").answer, "Andreas Kyriakou")
 
 
 def test_how_old_leads_with_the_age(make_service) -> None:
@@ -536,7 +542,7 @@ def test_how_old_leads_with_the_age(make_service) -> None:
              "She led the 1994 broadband treaty talks.",
         published=date(2026, 11, 16)))]).ok
     answer = svc.ask("How old did Ilse Marren turn?")
-    assert answer.answer.startswith("90: "), answer.answer
+    assert named_without_lead(answer.answer, "90"), answer.answer
 
 
 def _wire(svc, title: str, text: str, day: date = date(2026, 11, 16)) -> None:
@@ -546,11 +552,15 @@ def _wire(svc, title: str, text: str, day: date = date(2026, 11, 16)) -> None:
 @pytest.mark.parametrize(("question", "anchor"), [
     ("What did rights groups say before the Hanoi signing?", ("before", "hanoi signing")),
     ("Which firms were hit after the attack on Asahi?", ("after", "attack on asahi")),
-    ("What did Japan say before the vote, and why?", ("before", "vote")),
+    ("What did Japan say before the Diet vote, and why?", ("before", "diet vote")),
+    ("What has the company said since the start of the year?", None),  # no name: any report would match
     ("Before the Hanoi signing, which countries objected?", ("before", "hanoi signing")),
     ("What happened before October?", None),  # a month: counted without the archive
     ("What changed since last week?", None),
     ("Who signed the treaty?", None),
+    ("How many ratifications does the accord need before it can enter into force?", None),  # no event named
+    ("What did the minister say before leaving office?", None),
+    ("What has changed since Brexit?", ("since", "brexit")),
 ])
 def test_a_time_word_naming_an_event_is_read_up_to_the_end_of_its_clause(question: str, anchor) -> None:
     from communique.timewords import event_anchor
@@ -607,12 +617,11 @@ def test_a_place_answer_names_one_place(make_service) -> None:
         "Her rival Pau Serra is headed to the city of Marlow the same day after two days of rallies."))
     answer = svc.ask("Which city did Premier Oda Lenn visit for a televised town hall?")
     assert "Bergvik" in answer.answer and "Marlow" not in answer.answer, answer.answer
-    assert answer.answer.startswith("Bergvik: "), answer.answer  # the place leads the answer
+    assert named_without_lead(answer.answer, "Bergvik"), answer.answer
 
 
-def test_a_place_answer_leads_with_the_place_only_when_sure(sample_db) -> None:
-    assert sample_db.ask("Where was the 156-qubit machine unveiled?").answer.startswith("Bilbao: ")
-    # "at the Grandmaster’s Palace in Valletta": the city asked for is named in the question itself
+def test_a_place_answer_names_the_place_without_a_lead(sample_db) -> None:
+    assert named_without_lead(sample_db.ask("Where was the 156-qubit machine unveiled?").answer, "Bilbao")
     hosted = sample_db.ask("Which city hosted the Valletta Accord signing?")
     assert "Valletta" in hosted.answer and not hosted.answer.startswith(("“", "Valletta:")), hosted.answer
 
@@ -872,7 +881,7 @@ def test_a_who_answer_takes_the_sentence_that_names_the_person(make_service) -> 
         "The indictment is part of a broader investigation into the use of Vantor, spyware developed by "
         "Ostrel Labs, in Kelsland between 2018 and 2022, and into who approved its purchase."))
     answer = svc.ask("Who was indicted in Kelsland in connection with the Vantor spyware purchase?")
-    assert answer.answer.startswith("Arvo Lind: "), answer.answer
+    assert named_without_lead(answer.answer, "Arvo Lind"), answer.answer
 
 
 def test_which_stories_quote_a_person(make_service) -> None:

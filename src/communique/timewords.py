@@ -104,21 +104,29 @@ def _bounds(rule: str, m: re.Match[str], ref: date) -> tuple[date | None, date |
 
 # "before the Hanoi signing", "since the attack on Asahi": a time word that names an event instead of a day. Only
 # the words up to the end of the clause are the event; a date or a time word there is left to the rules above.
-_EVENT = re.compile(r"\b(before|after|since|following|prior to|ahead of|until)\s+(?:the\s+)?"
-                    r"([a-z0-9][\w'-]*(?:\s+[\w'-]+){0,5}?)\s*(?:[?.!,;:]|$)")
+# The event is a noun phrase that holds a name: "the Hanoi signing", "Brexit"; "before it can enter into force",
+# "since the start of the year" name none.
+_EVENT = re.compile(r"\b(before|after|since|following|prior to|ahead of|until)\s+(?:the\s+([\w'-]+)|([A-Z][\w'-]*))"
+                    r"((?:\s+[\w'-]+){0,5}?)\s*(?:[?.!,;:]|$)", re.IGNORECASE)
 BEFORE = frozenset({"before", "prior to", "ahead of", "until"})
 
 
 def event_anchor(text: str) -> tuple[str, str] | None:
     """("before", "hanoi signing") for "What was said before the Hanoi signing?": a relation and the event it is
     counted from (lower case), or None where the question names no event (or names a day: "before October")."""
-    t = " ".join(text.lower().replace("’", "'").split())  # punctuation kept: it ends the event's clause
+    t = " ".join(text.replace("’", "'").split())  # punctuation kept: it ends the event's clause
     if resolve(text, date(2000, 1, 1)) is not None:  # a day or a time word: resolved without the archive
         return None
     m = _EVENT.search(t)
-    if m is None or resolve(m.group(2), date(2000, 1, 1)) is not None:
+    if m is None:
         return None
-    return m.group(1), m.group(2)
+    event = (m.group(2) or m.group(3)) + m.group(4)
+    if not any(w[0].isupper() for w in event.split()):  # a name makes it one event: not "the start of the year"
+        return None
+    event = event.lower()
+    if resolve(event, date(2000, 1, 1)) is not None:
+        return None
+    return m.group(1).lower(), event
 
 
 def resolve(text: str, ref: date) -> Window | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ _WORKER: Communique | None = None  # this worker process's own service
 
 def _start_worker(settings: Settings) -> None:
     global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the server stops its workers
     _WORKER = Communique(settings)
     try:
         _WORKER.warm_up()

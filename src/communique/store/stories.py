@@ -6,9 +6,10 @@
     article_copies   syndicated copies: the same text under another URL, kept as a link to the article
 
 Grouping is incremental: `group_article` compares one article with the candidates that share an entity or a
-title word with it within `WINDOW_DAYS`, and joins the story of the likeliest (model.py) or starts one. A decision
-made before the article's vectors existed is provisional and is made again, for that article only, once its
-chunks are embedded (`regroup_embedded`). Deleting an article takes it out of its story; a story left empty goes.
+title word with it within `WINDOW_DAYS`, and joins the story of the likeliest (model.py) or starts one; stories it
+links to with both articles' vectors become one (single link). A decision made before the article's vectors
+existed is provisional and is made again, for that article only, once its chunks are embedded
+(`regroup_embedded`). Deleting an article takes it out of its story; a story left empty goes.
 """
 
 from __future__ import annotations
@@ -116,33 +117,42 @@ def candidates(conn: sqlite3.Connection, rowid: int, sig: Signature, title: str)
         f"{where}", (_json(list(found)), *args))]
 
 
-def best_story(sig: Signature, others: dict[int, tuple[int, Signature]],
-               model: StoryModel) -> tuple[int | None, float]:
-    """The story of the candidate likeliest to report the same story, of those the model puts in one story with
-    the article, and that probability (single link); (None, 0.0) when there is none."""
-    best, score = None, 0.0
+def linked_stories(sig: Signature, others: dict[int, tuple[int, Signature]],
+                   model: StoryModel) -> dict[int, tuple[float, bool]]:
+    """Each story with a candidate the model puts in one story with the article: the best probability, and whether
+    that link was made with both articles' vectors (final) rather than their text alone (provisional)."""
+    linked: dict[int, tuple[float, bool]] = {}
     for story_id, other in others.values():
         p, same = model.same_story(sig, other)
-        if same and p > score:
-            best, score = story_id, p
-    return best, score
+        if same and p > linked.get(story_id, (0.0, False))[0]:
+            linked[story_id] = (p, sig.vector is not None and other.vector is not None)
+    return linked
 
 
 def group_article(conn: sqlite3.Connection, rowid: int, model: StoryModel | None = None) -> int | None:
-    """(Re)group one article: out of its story, then into the likeliest existing story or a new one."""
+    """(Re)group one article: out of its story, then into the likeliest existing story or a new one. Stories it
+    links to with both articles' vectors become one (single link): so the grouping does not depend on which of two
+    reports of a story got its vectors first, as it otherwise would when a third one links them."""
     ungroup_article(conn, rowid)
     sig = own_signature(conn, rowid)
     if sig is None:
         return None
     model = model or load_model()
     title = conn.execute("SELECT title FROM articles WHERE rowid = ?", (rowid,)).fetchone()[0]
-    story_id, score = best_story(sig, linked_signatures(conn, candidates(conn, rowid, sig, title)), model)
-    if story_id is None:
+    linked = linked_stories(sig, linked_signatures(conn, candidates(conn, rowid, sig, title)), model)
+    if linked:
+        story_id = max(linked, key=lambda sid: (linked[sid][0], -sid))
+        score: float | None = linked[story_id][0]
+    else:
         story_id, score = conn.execute("INSERT INTO stories (title, first_day, last_day) VALUES (?,?,?)",
                                        (title, sig.day, sig.day)).lastrowid, None
     conn.execute("INSERT INTO story_articles (article_rowid, story_id, published_day, terms, score, provisional)"
                  " VALUES (?,?,?,?,?,?)", (rowid, story_id, sig.day, " ".join(sorted(sig.terms)), score,
                                            int(sig.vector is None)))
+    for other, (_, final) in linked.items():
+        if other != story_id and final:
+            conn.execute("UPDATE story_articles SET story_id = ? WHERE story_id = ?", (story_id, other))
+            _settle(conn, other)
     _settle(conn, story_id)
     return story_id
 

@@ -5,8 +5,8 @@
   503 with `Retry-After`, rather than queueing without end behind work that would make every answer late. A
   short wait turns a burst into a little latency instead of refusals; the bound keeps a crowd from piling up.
 - Lighter answers under load: while `lighter_when_waiting` questions or more wait in line, a question is marked
-  (`scope["state"]["lighter"]`) to be answered by the cheaper first design alone, so a crowd drains at about
-  twice the rate instead of waiting out, or being refused, the dearer answer.
+  (`scope[LIGHTER]`, a key of the request's own scope) to be answered by the cheaper first design alone, so a
+  crowd drains at about twice the rate instead of waiting out, or being refused, the dearer answer.
 - Per-client rate: each client address may ask or search `rate_limit_per_minute` times a minute (a token
   bucket, so short bursts pass); beyond, 429 with `Retry-After`. Loopback is exempt unless
   `rate_limit_loopback` (a reverse proxy on the same machine makes every client loopback: turn it on there).
@@ -33,11 +33,12 @@ from communique.serve.middleware import error_response
 ANSWER_PATHS = ("/api/ask", "/v1/chat/completions")
 READER_PATHS = (*ANSWER_PATHS, "/api/search")
 _LOOPBACK = ("127.", "::1", "localhost")
+LIGHTER = "communique.lighter"  # set in a request's scope: answer it by the rules alone
 
 
 def answerer_for(scope: Scope) -> str | None:
     """The answerer a request marked by the guard is to use (the rules alone), else None: the configured one."""
-    return "rules" if scope.get("state", {}).get("lighter") else None
+    return "rules" if scope.get(LIGHTER) else None
 
 
 @dataclass(eq=False)
@@ -133,7 +134,7 @@ class Guard:
             await response(scope, receive, send_with_headers)
             return
         if self.lighter_when_waiting and len(self.waiting) >= self.lighter_when_waiting:
-            scope.setdefault("state", {})["lighter"] = True
+            scope[LIGHTER] = True
         try:
             await self.app(scope, receive, send_with_headers)
         finally:

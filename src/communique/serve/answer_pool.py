@@ -78,9 +78,14 @@ class AnswerPool:
                                    initializer=_start_worker, initargs=(self.service.settings,))
         ready: set[int] = set()  # a worker takes its first task only once started, so every pid seen is ready
         deadline = time.monotonic() + timeout_s
-        while len(ready) < self.size and time.monotonic() < deadline:
-            ready.update(f.result() for f in [pool.submit(os.getpid) for _ in range(self.size)])
-            time.sleep(0.05)
+        try:
+            while len(ready) < self.size and time.monotonic() < deadline:
+                ready.update(f.result() for f in [pool.submit(os.getpid) for _ in range(self.size)])
+                time.sleep(0.05)
+        except BrokenProcessPool:  # a worker could not start: the server answers in its own process
+            log.exception("answer workers could not start; answering in the server process")
+            pool.shutdown(wait=False, cancel_futures=True)
+            return
         self._pool = pool
 
     def close(self) -> None:

@@ -653,6 +653,22 @@ def test_reader_keys_close_asking_and_searching(db: Path) -> None:
         svc.close()
 
 
+async def _ask_through(guard) -> tuple[int, dict]:
+    """POST /api/ask through the guard alone, as an ASGI call: (status, response headers)."""
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"{}"}
+
+    await guard({"type": "http", "path": "/api/ask", "method": "POST", "headers": [],
+                 "client": ("127.0.0.1", 1)}, receive, send)
+    start = sent[0]
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}
+
+
 def test_questions_admitted_while_others_wait_are_marked_for_the_lighter_answerer() -> None:
     """Under load the guard marks a question for the rules alone: one admitted while another still waits in line
     is marked; one admitted with nobody waiting (the first, and the last of a burst) is not."""
@@ -669,17 +685,7 @@ def test_questions_admitted_while_others_wait_are_marked_for_the_lighter_answere
         await send({"type": "http.response.body", "body": b"answered"})
 
     async def ask(guard: Guard) -> int:
-        sent: list[dict] = []
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        async def receive() -> dict:
-            return {"type": "http.request", "body": b"{}"}
-
-        await guard({"type": "http", "path": "/api/ask", "method": "POST", "headers": [],
-                     "client": ("127.0.0.1", 1)}, receive, send)
-        return sent[0]["status"]
+        return (await _ask_through(guard))[0]
 
     async def scenario() -> None:
         guard = Guard(held_answer, max_in_flight=1, per_minute=0, loopback=False, queue_wait_s=5, queue_max=8,
@@ -712,19 +718,7 @@ def test_a_burst_beyond_the_slots_waits_in_line_and_only_a_long_wait_is_refused(
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"answered"})
 
-    async def ask(guard: Guard) -> tuple[int, dict]:
-        sent: list[dict] = []
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        async def receive() -> dict:
-            return {"type": "http.request", "body": b"{}"}
-
-        await guard({"type": "http", "path": "/api/ask", "method": "POST", "headers": [],
-                     "client": ("127.0.0.1", 1)}, receive, send)
-        start = sent[0]
-        return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}
+    ask = _ask_through
 
     async def scenario() -> None:
         guard = Guard(held_answer, max_in_flight=1, per_minute=0, loopback=False, queue_wait_s=5, queue_max=1)

@@ -152,16 +152,22 @@ def test_shipped_models_are_what_the_training_script_builds(tmp_path: Path) -> N
         assert gap < 0.02, f"the rebuilt sentence model scores {gap:.3f} away from the shipped one"
 
 
-def test_reingesting_an_unchanged_article_runs_no_nlp_again(tmp_path: Path, make_service, monkeypatch) -> None:
+def _counted_annotations(monkeypatch) -> list[str]:
+    """From now on, every text spaCy annotates, in order (the real annotation still runs)."""
     import communique.nlp as nlp_module
 
+    calls: list[str] = []
+    real = nlp_module.annotate
+    monkeypatch.setattr(nlp_module, "annotate", lambda text, *a: calls.append(text) or real(text, *a))
+    return calls
+
+
+def test_reingesting_an_unchanged_article_runs_no_nlp_again(tmp_path: Path, make_service, monkeypatch) -> None:
     digest = tmp_path / "digest-2026-11-16.txt"
     digest.write_text(USER_DIGEST)
     svc = make_service("again")
     svc.ingest([str(digest)], embed=False)
-    calls: list[str] = []
-    real = nlp_module.annotate
-    monkeypatch.setattr(nlp_module, "annotate", lambda text, *a: calls.append(text) or real(text, *a))
+    calls = _counted_annotations(monkeypatch)
     report = svc.ingest([str(digest)], embed=False)
     assert len(report.unchanged) == 3 and calls == []
     digest.write_text(USER_DIGEST.replace("€3.5 million", "€4 million"))
@@ -173,15 +179,11 @@ def test_a_database_rebuilt_from_the_same_articles_runs_no_nlp_again(tmp_path: P
                                                                     monkeypatch) -> None:
     """The annotations of a text are kept beside the vector cache: a new database fed the same articles takes them
     from there, word for word; another publication day (dates resolve against it) is annotated anew."""
-    import communique.nlp as nlp_module
-
     digest = tmp_path / "digest-2026-11-16.txt"
     digest.write_text(USER_DIGEST)
     first = make_service("first")
     first.ingest([str(digest)], embed=False)
-    calls: list[str] = []
-    real = nlp_module.annotate
-    monkeypatch.setattr(nlp_module, "annotate", lambda text, *a: calls.append(text) or real(text, *a))
+    calls = _counted_annotations(monkeypatch)
     second = make_service("second")  # another database file in the same folder: the same cache
     second.ingest([str(digest)], embed=False)
     assert calls == [] and second.notes_cache.hits == 3

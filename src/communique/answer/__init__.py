@@ -32,10 +32,6 @@ BRIEFING_DAYS = 7  # "What's new?" without a period: the seven days up to `as_of
 BRIEFING_MAX = 10  # stories listed in a briefing, newest first
 
 
-_EVENT_WINDOWS: dict[tuple[int, str, date], tuple[float, Window | None]] = {}  # one answer asks several times
-_EVENT_WINDOW_S = 10.0
-
-
 def time_window(question: str, as_of: date | None, service: Communique | None = None) -> Window | None:
     """The days a question's time word names ("this week", "since October", "latest"), counted back from
     `as_of`, else today: never from the newest article, so a stale archive has no news "this week". With the
@@ -46,13 +42,7 @@ def time_window(question: str, as_of: date | None, service: Communique | None = 
         return window
     from communique.answer.anchors import event_window
 
-    key, now = (id(service), question, ref), time.monotonic()
-    known = _EVENT_WINDOWS.get(key)
-    if known is None or now - known[0] > _EVENT_WINDOW_S:
-        if len(_EVENT_WINDOWS) > 256:
-            _EVENT_WINDOWS.clear()
-        known = _EVENT_WINDOWS[key] = (now, event_window(service.store, service.embedder, question, ref))
-    return known[1]
+    return event_window(service.store, service.embedder, question, ref)
 
 
 def narrowed(filters: Filters, window: Window | None, ref: date) -> None:

@@ -129,12 +129,13 @@ def _frame(event: AnswerEvent) -> tuple[str, dict]:
 async def ask(body: AskRequest, request: Request):
     metrics = metrics_of(request)
     filters = body.filters.to_filters() if body.filters else None
-    args = (body.question, body.history_dicts(), body.as_of, filters, answerer_for(request.scope))
+    lighter = answerer_for(request.scope)
+    args = (body.question, body.history_dicts(), body.as_of, filters, lighter)
     if "text/event-stream" not in request.headers.get("accept", ""):
         answer = await last_answer(request.app.state.answer_pool.events(*args), request)
         if answer is None:  # the client hung up, and the work stopped with it
             return Response(status_code=CLIENT_GONE)
-        metrics.observe_answer(answer.refused, args[-1] is not None)
+        metrics.observe_answer(answer.refused, lighter is not None)
         return JSONResponse(answer.to_dict())
     stream = in_thread(request.app.state.answer_pool.events(*args))
     first = await anext(stream)  # bad questions fail here, while a proper status can still be sent
@@ -145,7 +146,7 @@ async def ask(body: AskRequest, request: Request):
             while True:
                 yield sse(*_frame(event))
                 if event.kind == "answer":
-                    metrics.observe_answer(event.data.refused, args[-1] is not None)
+                    metrics.observe_answer(event.data.refused, lighter is not None)
                 event = await anext(stream)
         except StopAsyncIteration:
             pass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from communique.stories.features import Signature, pair_features
@@ -28,9 +28,13 @@ class Fit:
     intercept: float
     threshold: float = 0.5  # the probability from which a pair is one story
 
+    @cached_property
+    def _base(self) -> tuple[str, ...]:
+        """The features of features.py that the fit's terms multiply."""
+        return tuple(sorted({part for name in self.features for part in name.split("*")}))
+
     def probability(self, a: Signature, b: Signature) -> float:
-        names = sorted({part for name in self.features for part in name.split("*")})
-        value = dict(zip(names, pair_features(a, b, tuple(names)), strict=True))
+        value = dict(zip(self._base, pair_features(a, b, self._base), strict=True))
         x = [math.prod(value[part] for part in name.split("*")) for name in self.features]
         z = self.intercept + sum(w * v for w, v in zip(self.weights, x, strict=True))
         return 1.0 / (1.0 + math.exp(-z))

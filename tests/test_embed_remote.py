@@ -215,15 +215,15 @@ class _Scripted(BaseHTTPRequestHandler):
             failing = len(s.seen) <= s.fail_first
         try:
             time.sleep(s.delay_s)
-            if failing:
-                self._send(s.status, {"error": {"message": f"scripted {s.status}", "type": "x"}}, s.headers)
-                return
-            texts = body["input"][:1] if s.short_answer else body["input"]
-            data = [{"object": "embedding", "index": i, "embedding": fake_vector(t)} for i, t in enumerate(texts)]
-            self._send(200, {"object": "list", "data": data[::-1], "model": body["model"]})  # any order: by index
-        finally:
-            with s.lock:
+        finally:  # out of flight before the answer leaves: a client's next request may arrive before this thread
+            with s.lock:  # gets the lock again, and would count as a third in flight
                 s.in_flight -= 1
+        if failing:
+            self._send(s.status, {"error": {"message": f"scripted {s.status}", "type": "x"}}, s.headers)
+            return
+        texts = body["input"][:1] if s.short_answer else body["input"]
+        data = [{"object": "embedding", "index": i, "embedding": fake_vector(t)} for i, t in enumerate(texts)]
+        self._send(200, {"object": "list", "data": data[::-1], "model": body["model"]})  # any order: by index
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ answers to a new user's questions on articles no model was trained on."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -90,8 +91,9 @@ LIST_DIGEST = """Portugal orders officials to delete the Vorlex chatbot
 Portugal has told all civil servants to remove the Vorlex chatbot from their work phones by Friday, the \
 ministry of public administration said on Monday, citing the risk that prompts leak to servers abroad.
 
-Portugal joins a lengthening list of governments restricting Vorlex. Japan and Chile have already barred it from \
-official devices. Kenya also banned its use in ministries after an audit found it stored conversations for years.
+Portugal joins a lengthening list of governments restricting Vorlex. Japan and Chile have already barred the AI \
+system from official devices. Kenya also banned its use in ministries after an audit found it stored \
+conversations for years.
 
 Other governments have moved more cautiously. Poland and Ireland have issued guidance limiting its use, while \
 Mexico, Norway and Canada have imposed restrictions of their own.
@@ -110,6 +112,7 @@ def test_a_list_names_every_item_its_article_gives(tmp_path: Path, make_service)
     for country in ("Japan", "Chile", "Kenya", "Poland", "Ireland", "Mexico", "Norway", "Canada"):
         assert country in answer, (country, answer)
     assert " and Norway and " not in answer
+    assert not re.search(r"(, | and )AI\b", answer), "a word the tagger took for a place is no item"
 
 
 def test_lists_are_joined_in_the_questions_language() -> None:

@@ -101,12 +101,13 @@ Mexico, Norway and Canada have imposed restrictions of their own.
 
 
 @pytest.mark.slow
-def test_a_list_names_every_item_its_article_gives(tmp_path: Path, make_service) -> None:
+@pytest.mark.parametrize("answerer", ["learned", "combined"])
+def test_a_list_names_every_item_its_article_gives(tmp_path: Path, make_service, answerer: str) -> None:
     """A list question gets every country the article names, though most stand in sentences the sentence model
-    ranks low, written as a reader lists them ("A, B and C")."""
+    ranks low, written as a reader lists them ("A, B and C"), from the learned answerer and the default."""
     digest = tmp_path / "digest-2026-11-23.txt"
     digest.write_text(LIST_DIGEST)
-    svc = make_service("l", answerer="learned")
+    svc = make_service(answerer, answerer=answerer)
     svc.ingest([str(digest)])
     answer = svc.ask("Which countries have restricted Vorlex?").answer
     for country in ("Japan", "Chile", "Kenya", "Poland", "Ireland", "Mexico", "Norway", "Canada"):

@@ -5,6 +5,8 @@
           (a list item, the other report of a conflict, the second ask)?  ─▶ span model: which entity or
           noun phrase of each chosen sentence is the answer, so the answer leads with it ─▶ lead model: do the
           spans carry all the sentence answers, or is the sentence itself needed?
+          ─▶ two steps that read the indexes made at ingest: a list's other items of the same kind in the
+          articles it cites (`completed`), and another report's differing figure (`disagreeing`)
 
 The models ship as text files beside this module (LightGBM's text format, read by `trees.TreeModel`, or JSON
 coefficients of a logistic regression) and `benchmarks/train_answerer.py` rebuilds them exactly from the

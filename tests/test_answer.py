@@ -568,10 +568,10 @@ def test_a_time_word_naming_an_event_is_read_up_to_the_end_of_its_clause(questio
     assert event_anchor(question) == anchor
 
 
-def test_a_time_word_that_names_an_event_counts_from_the_report_of_it(make_service) -> None:
+def test_a_time_word_that_names_an_event_counts_from_the_report_of_it(make_service, monkeypatch) -> None:
     """"Before the Vessa signing" ends the day before the report of the signing, "after" starts on it; an event no
-    report names keeps no window, and the answer says the day it counts to."""
-    from communique.answer import time_window
+    report names keeps no window, and the answer says the day it counts to, having searched for the event once."""
+    from communique.answer import anchors, time_window
 
     svc = make_service()
     _wire(svc, "Rights groups warn over Vessa cyber treaty", (
@@ -590,9 +590,12 @@ def test_a_time_word_that_names_an_event_counts_from_the_report_of_it(make_servi
     assert after is not None and after.since == date(2026, 10, 25) and after.until == ref
     assert time_window("What did rights groups say before the Zorblat merger?", ref, svc) is None
     assert time_window("What did rights groups say before the Vessa signing?", ref) is None  # no archive, no day
+    searched = []
+    monkeypatch.setattr(anchors, "event_day", lambda *a, _day=anchors.event_day: searched.append(a) or _day(*a))
     answer = svc.ask("What did rights groups say before the Vessa signing?", as_of=ref)
     assert answer.citations and all(str(c.published) <= "2026-10-24" for c in answer.citations), answer.citations
     assert "2026-10-24" in answer.answer, answer.answer  # the day it counts to
+    assert len(searched) == 1  # one search of the archive for the event, whichever answerers read the question
 
 
 def test_a_percentage_question_prefers_a_share_to_another_figure(make_service) -> None:

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from communique import timewords
 from communique.answer import phrases
@@ -45,6 +45,11 @@ def time_window(question: str, as_of: date | None, service: Communique | None = 
     return event_window(service.store, service.embedder, question, ref)
 
 
+# "not looked for yet": a window named by an event costs a search of the archive, so one answer looks once and
+# hands it on; None is a found answer (the question names no days)
+UNRESOLVED: Any = object()
+
+
 def narrowed(filters: Filters, window: Window | None, ref: date) -> None:
     """Retrieval keeps to the days a time word names ("last week", "since October"): both answerers use it."""
     if window is not None and not window.latest:
@@ -54,11 +59,9 @@ def narrowed(filters: Filters, window: Window | None, ref: date) -> None:
             filters.until = window.until
 
 
-def with_as_of(service: Communique, question: str, as_of: date | None, q: Question,
-               answer: Answer) -> Iterator[AnswerEvent]:
-    """The answer, noting the day it counts from where a time word was used: "this week" means nothing
-    without the day it ends; "before the Hanoi signing" ends the day before the report of it."""
-    window = time_window(question, as_of, service)
+def with_as_of(window: Window | None, as_of: date | None, q: Question, answer: Answer) -> Iterator[AnswerEvent]:
+    """The answer, noting the day it counts from where a time word was used (`window`): "this week" means
+    nothing without the day it ends; "before the Hanoi signing" ends the day before the report of it."""
     if window is not None or q.kind == "briefing":
         day = window.until if window is not None and window.event and window.until else as_of or timewords.today()
         note = "\n" + phrases.as_of(day.isoformat(), q.language)
@@ -149,13 +152,15 @@ def draft_answer(service: Communique, question: Question, evidence: Evidence,
 
 
 def evidence_for(
-    service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None
+    service: Communique, question: str, history: list[dict], as_of: date | None, filters: Filters | None,
+    window: Window | None = UNRESOLVED,
 ) -> tuple[Question, Evidence]:
     """The question analysed and the evidence an answer is drawn from: what every generator sees."""
     q = analyse(question, history)
     filters = Filters(**vars(filters)) if filters else Filters()
     ref = as_of or timewords.today()
-    window = time_window(question, as_of, service)
+    if window is UNRESOLVED:
+        window = time_window(question, as_of, service)
     if window is not None and window.latest:
         window = None if q.kind == "briefing" else window  # "the latest news" is a briefing's default week
     if q.kind == "briefing":  # "What's new?": the last week up to `as_of`, else up to today
@@ -187,18 +192,18 @@ LEARNED_KINDS = frozenset({"fact", "count", "list", "person", "place", "time", "
 
 
 def learned_reading(service: Communique, q: Question, history: list[dict], as_of: date | None,
-                    filters: Filters | None) -> tuple:
+                    filters: Filters | None, window: Window | None) -> tuple:
     """The learned answerer's reading of the question and its decision: (reading, decision, models)."""
     from communique.answer import learned
 
     filters = Filters(**vars(filters)) if filters else Filters()
-    narrowed(filters, time_window(q.text, as_of, service), as_of or timewords.today())
+    narrowed(filters, window, as_of or timewords.today())
     reading = learned.read(service.store, service.embedder, q.text, history, as_of, filters, q.language)
     models = learned.load(str(service.settings.answer_models) if service.settings.answer_models else None)
     return reading, learned.decide(reading, models), models
 
 
-def learned_events(service: Communique, q: Question, as_of: date | None, reading, decision,
+def learned_events(service: Communique, q: Question, as_of: date | None, window: Window | None, reading, decision,
                    times: tuple[float, float]) -> Iterator[AnswerEvent]:
     """The learned answerer's answer: sources, the text as one delta, then the answer."""
     from communique.answer import learned
@@ -227,7 +232,7 @@ def learned_events(service: Communique, q: Question, as_of: date | None, reading
         yield AnswerEvent("delta", draft.text)
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [f.article for f in reading.found if f.article.id in cited_ids]
-    yield from with_as_of(service, q.text, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))
+    yield from with_as_of(window, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))
 
 
 def relayed(stream: Iterator[AnswerEvent]) -> Iterator[AnswerEvent]:
@@ -258,9 +263,9 @@ def finished(q: Question, draft: Draft, cited: list, times: tuple[float, float, 
 
 
 def rules_draft(service: Communique, question: str, history: list[dict], as_of: date | None,
-                filters: Filters | None) -> tuple[Question, Evidence, Draft]:
+                filters: Filters | None, window: Window | None = UNRESOLVED) -> tuple[Question, Evidence, Draft]:
     """The first design's extractive answer, before any model rewrites it: (question, evidence, draft)."""
-    q, evidence = evidence_for(service, question, history, as_of, filters)
+    q, evidence = evidence_for(service, question, history, as_of, filters, window)
     asks = two_asks(question) if q.is_english and q.kind not in _WHOLE_ONLY else None
     both = answer_both(service, asks, history, as_of, filters) if asks else None
     names = each_name(question) if q.kind not in _WHOLE_ONLY and not BOTH_STORIES.search(question) else None
@@ -289,20 +294,21 @@ def answer_events(
     the rules'."""
     t0 = time.perf_counter()
     mode = answerer or service.settings.answerer
+    window = time_window(question, as_of, service)  # once: an event's day is a search of the archive
     reading = None
     if mode != "rules" and (q := analyse(question, history)).kind in LEARNED_KINDS:
-        reading, decision, models = learned_reading(service, q, history, as_of, filters)
+        reading, decision, models = learned_reading(service, q, history, as_of, filters, window)
         if mode == "learned":
-            yield from learned_events(service, q, as_of, reading, decision, (t0, time.perf_counter()))
+            yield from learned_events(service, q, as_of, window, reading, decision, (t0, time.perf_counter()))
             return
-    q, evidence, rules = rules_draft(service, question, history, as_of, filters)
+    q, evidence, rules = rules_draft(service, question, history, as_of, filters, window)
     t_retrieve = time.perf_counter()
     if reading is not None and prefers_learned(models, reading, decision, rules, history):
-        yield from learned_events(service, q, as_of, reading, decision, (t0, t_retrieve))
+        yield from learned_events(service, q, as_of, window, reading, decision, (t0, t_retrieve))
         return
     yield AnswerEvent("sources", _sources_payload(evidence))
     draft, t_first = yield from relayed(draft_answer(service, q, evidence, rules))
     cited_ids = {c.article_id for c in draft.book.citations()}
     cited = [c.article for c in evidence.candidates if c.article.id in cited_ids] or \
         [c.article for c in draft.support]
-    yield from with_as_of(service, question, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))
+    yield from with_as_of(window, as_of, q, finished(q, draft, cited, (t0, t_retrieve, t_first)))

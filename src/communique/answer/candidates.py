@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import numpy as np
+
 from communique.models import Article, Filters
 from communique.nlp import SentenceNotes, notes_of
 from communique.retrieve import search_both
@@ -42,14 +44,17 @@ class Found:
 
 
 def retrieve(store, embedder, query: str, as_of: date | None, filters: Filters | None,
-             k_chunks: int = 24, max_articles: int = 10) -> list[Found]:
+             k_chunks: int = 24, max_articles: int = 10,
+             query_vector: np.ndarray | None = None) -> list[Found]:
     f = Filters(**vars(filters)) if filters else Filters()
     if as_of and (f.until is None or f.until > as_of):
         f.until = as_of
-    searches = [search_both(store, embedder, query, k_chunks, f)]
+    if query_vector is None and embedder is not None:  # one embedding for both searches
+        query_vector = embedder.embed_query(query)
+    searches = [search_both(store, embedder, query, k_chunks, f, query_vector)]
     if as_of and (f.since is None or f.since < as_of - timedelta(days=RECENT_DAYS)):
         window = Filters(**{**vars(f), "since": as_of - timedelta(days=RECENT_DAYS)})
-        searches.append(search_both(store, embedder, query, k_chunks, window))
+        searches.append(search_both(store, embedder, query, k_chunks, window, query_vector))
     signals: dict[str, dict[tuple[int, int], ChunkSignal]] = {}
     for text_hits, vec_hits in searches:
         for rank, h in enumerate(text_hits):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from communique.answer.asked import FOCUS_CLASSES, GROUP_NAMES, WH_CLASSES, Asked, group
@@ -25,14 +25,16 @@ SENTENCE_FEATURES = [
     "context_article", "position", "first", "length", "negated", "addressed", "quoted", "age", "newest",
     "typed", "typed_near", *(f"n_{g}" for g in GROUP_NAMES), "unmatched", "acts_own", "acts_window", "own_gap",
     "window_gap", "joins", *(f"wh_{w}" for w in WH_CLASSES), *(f"focus_{f}" for f in FOCUS_CLASSES),
+    "type_p", "type_near",
 ]
 SPAN_FEATURES = [
     "wh", "focus", "plural", "group", "typed", "in_question", "sentence_p", "sentence_rank", "frequency",
     "relative_position", "near", "dep", "words", "digits", "noun_phrase", "names_own", "near_act", "after_act",
     "typed_here", *(f"wh_{w}" for w in WH_CLASSES), *(f"focus_{f}" for f in FOCUS_CLASSES),
-    *(f"group_{g}" for g in GROUP_NAMES), *(f"dep_{d}" for d in range(10)),
+    *(f"group_{g}" for g in GROUP_NAMES), *(f"dep_{d}" for d in range(10)), "type_p",
 ]
 _NAMES_OWN = SENTENCE_FEATURES.index("names_own")
+_TYPE_P, _TYPE_NEAR = SENTENCE_FEATURES.index("type_p"), SENTENCE_FEATURES.index("type_near")
 _DEPS = {"nsubj": 1, "nsubjpass": 1, "dobj": 2, "pobj": 3, "appos": 4, "compound": 5, "attr": 6, "ROOT": 7,
          "conj": 8, "poss": 9}
 
@@ -45,6 +47,7 @@ class Row:
     index: int  # of the sentence in its article
     notes: SentenceNotes
     x: list[float]
+    kinds: list[tuple[str, float]] = field(default_factory=list)  # its spans' groups, each with its nearness
 
     @property
     def text(self) -> str:
@@ -121,8 +124,10 @@ def sentence_rows(asked: Asked, found: list[Found], ref_day: date | None) -> lis
                 counts[group(s.label)] += 1
             typed = [s for s in own_spans if group(s.label) in asked.expects]
             hits = _positions(asked.words, lowered)
-            typed_near = max((1.0 - min(abs((s.start - n.start) - h) for h in hits) / max(1, len(text))
-                              for s in typed), default=0.0) if hits else 0.0
+            nearness = [1.0 - min(abs((s.start - n.start) - h) for h in hits) / max(1, len(text)) if hits else 0.0
+                        for s in own_spans]
+            typed_near = max((d for s, d in zip(own_spans, nearness, strict=True) if group(s.label) in asked.expects),
+                             default=0.0)
             x = [
                 WH_CLASSES.index(asked.wh), FOCUS_CLASSES.index(asked.focus), float(asked.plural),
                 float(asked.english), len(names), len(asked.lemmas),
@@ -142,9 +147,9 @@ def sentence_rows(asked: Asked, found: list[Found], ref_day: date | None) -> lis
                 math.log1p(max(0, age)), float(age <= 0),
                 len(typed), typed_near, *(counts[g] for g in GROUP_NAMES), unmatched,
                 len(n.lemmas & asked.acts) / max(1, len(asked.acts)), len(near & asked.acts) / max(1, len(asked.acts)),
-                0.0, 0.0, asked.joins, *_one_hot(asked),
+                0.0, 0.0, asked.joins, *_one_hot(asked), 0.0, 0.0,
             ]
-            rows.append(Row(f, i, n, x))
+            rows.append(Row(f, i, n, x, [(group(s.label), d) for s, d in zip(own_spans, nearness, strict=True)]))
     own, window = SENTENCE_FEATURES.index("own"), SENTENCE_FEATURES.index("window")
     best_own, best_window = max(r.x[own] for r in rows), max(r.x[window] for r in rows)
     own_gap, window_gap = SENTENCE_FEATURES.index("own_gap"), SENTENCE_FEATURES.index("window_gap")
@@ -164,7 +169,15 @@ class SpanRow:
         return self.row.found.article.text[self.span.start:self.span.end]
 
 
-def span_rows(asked: Asked, top: list[tuple[Row, float]]) -> list[SpanRow]:
+def typed_by(rows: list[Row], types: dict[str, float]) -> None:
+    """Set the features that weigh a sentence's spans by how likely the question wants their kind (the type
+    model's probabilities, learned from the question's meaning in any language, not from its question word)."""
+    for r in rows:
+        r.x[_TYPE_P] = round(max((types.get(g, 0.0) for g, _ in r.kinds), default=0.0), 4)
+        r.x[_TYPE_NEAR] = round(max((types.get(g, 0.0) * d for g, d in r.kinds), default=0.0), 4)
+
+
+def span_rows(asked: Asked, top: list[tuple[Row, float]], types: dict[str, float]) -> list[SpanRow]:
     """Every entity and noun phrase of the best sentences, with its features."""
     texts = [[r.found.article.text[s.start:s.end].lower() for s in r.notes.spans] for r, _ in top]
     frequency: dict[str, int] = {}
@@ -190,6 +203,7 @@ def span_rows(asked: Asked, top: list[tuple[Row, float]]) -> list[SpanRow]:
                 1.0 - min(abs(offset - a) for a in acts) / length if acts else 0.0,
                 float(bool(acts) and offset > min(acts)), typed_here, *_one_hot(asked),
                 *(float(g == name) for name in GROUP_NAMES), *(float(_DEPS.get(span.dep, 0) == d) for d in range(10)),
+                round(types.get(g, 0.0), 4),
             ]
             out.append(SpanRow(row, span, x))
     return out

@@ -29,7 +29,7 @@ from communique.answer import phrases
 from communique.answer.asked import Asked, analyse
 from communique.answer.candidates import Found, retrieve
 from communique.answer.citations import CitationBook, marker, strip_markers
-from communique.answer.features import SENTENCE_FEATURES, Row, SpanRow, sentence_rows, span_rows
+from communique.answer.features import SENTENCE_FEATURES, Row, SpanRow, sentence_rows, span_rows, typed_by
 from communique.answer.trees import TreeModel
 from communique.answer.verify import Passage
 from communique.entities.extract import LABELS, classify
@@ -44,7 +44,7 @@ MAX_SENTENCES = 4  # the most sentences one answer cites
 LISTED_KINDS = ("GPE", "LOC", "FAC", "PERSON", "ORG")  # named things a list may hold (not nationalities)
 QUESTION_FEATURES = ["p1", "p2", "gap", "names_own", "names_article", "best_names_article", "typed", "cosine",
                      "span_p", "wh", "english", "names_asked", "addressed", "negated", "count_above", "own", "window",
-                     "unmatched"]
+                     "unmatched", "type_p", "type_near"]
 LEAD_FEATURES = ["span_p", "second_p", "sure", "wh", "focus", "plural", "joins", "typed", "sentence_p", "length"]
 MORE_FEATURES = ["p", "ratio", "rank", "same_article", "plural", "wh", "focus", "names_own", "typed", "span_p",
                  "new_span", "english", "p1", "joins", "own_gap", "same_title_words"]
@@ -65,6 +65,24 @@ class Logistic:
         return 1.0 / (1.0 + np.exp(-z))
 
 
+class Types:
+    """A multinomial logistic regression stored as JSON: P(the answer is a person, an amount, a date…) from the
+    question's e5 vector. It reads what the question means in any language the embedder knows ("what share of
+    the workforce" wants a percentage, "mit wie vielen Stimmen" a number), where a table of question words
+    reads only the words it lists."""
+
+    def __init__(self, doc: dict) -> None:
+        self.groups = list(doc["groups"])
+        self.coef = np.array(doc["coef"])
+        self.intercept = np.array(doc["intercept"])
+
+    def predict(self, vector: np.ndarray | None) -> dict[str, float]:
+        """Each group's probability; the groups' base rates where there is no vector (a keyword-only store)."""
+        z = self.intercept + (self.coef @ np.asarray(vector, dtype=np.float64) if vector is not None else 0.0)
+        e = np.exp(z - z.max())
+        return dict(zip(self.groups, (e / e.sum()).tolist(), strict=True))
+
+
 @dataclass
 class Models:
     sentence: TreeModel
@@ -73,6 +91,7 @@ class Models:
     more: TreeModel
     lead: Logistic
     choose: Logistic | None = None  # the rules' answer or this one (`chooser.py`); None before it is trained
+    types: Types | None = None  # the kinds of answer the question wants
 
 
 _LOCK = threading.Lock()
@@ -89,6 +108,7 @@ def load(folder: str | None = None) -> Models:
             TreeModel((base / "more.txt").read_text()),
             Logistic(json.loads((base / "lead.json").read_text())),
             Logistic(json.loads((base / "choose.json").read_text())) if (base / "choose.json").exists() else None,
+            Types(json.loads((base / "types.json").read_text())) if (base / "types.json").exists() else None,
         )
 
 
@@ -100,6 +120,8 @@ class Reading:
     found: list[Found]
     rows: list[Row]
     p: list[float] = field(default_factory=list)  # P(sentence holds the answer), by row
+    vector: np.ndarray | None = None  # the question's e5 vector (None without an embedder)
+    types: dict[str, float] = field(default_factory=dict)  # P(the answer is of a group), from the type model
 
     def ranked(self) -> list[tuple[Row, float]]:
         return sorted(zip(self.rows, self.p, strict=True), key=lambda rp: -rp[1])
@@ -110,8 +132,9 @@ def read(store, embedder, question: str, history: list[dict], as_of: date | None
     asked = analyse(question, history, language)
     prior = [t.get("content", "") for t in history if isinstance(t, dict) and t.get("role") == "user"]
     query = " ".join([question, *prior[-1:]])[:1200]
-    found = retrieve(store, embedder, query, as_of, filters)
-    return Reading(asked, found, sentence_rows(asked, found, as_of))
+    vector = embedder.embed_query(question[:1200]) if embedder is not None else None
+    found = retrieve(store, embedder, query, as_of, filters, query_vector=None if prior else vector)
+    return Reading(asked, found, sentence_rows(asked, found, as_of), vector=vector)
 
 
 def question_features(reading: Reading, top_spans: list[float]) -> list[float]:
@@ -121,7 +144,8 @@ def question_features(reading: Reading, top_spans: list[float]) -> list[float]:
             max(r.x[_F["names_article"]] for r in reading.rows), r1.x[_F["typed"]], r1.x[_F["cosine"]],
             max(top_spans, default=0.0),
             *(r1.x[_F[k]] for k in ("wh", "english", "names_asked", "addressed", "negated")),
-            sum(p > 0.5 for _, p in ranked), r1.x[_F["own"]], r1.x[_F["window"]], r1.x[_F["unmatched"]]]
+            sum(p > 0.5 for _, p in ranked), r1.x[_F["own"]], r1.x[_F["window"]], r1.x[_F["unmatched"]],
+            r1.x[_F["type_p"]], r1.x[_F["type_near"]]]
 
 
 def more_features(first: tuple[Row, float], other: tuple[Row, float], rank: int, first_span: str | None,
@@ -196,9 +220,12 @@ def best_spans(spans: list[SpanRow], p: np.ndarray, row: Row, most: int = 2) -> 
 def decide(reading: Reading, models: Models) -> Decision:
     if not reading.rows:
         return Decision(True, [])
+    if models.types is not None:
+        reading.types = models.types.predict(reading.vector)
+        typed_by(reading.rows, reading.types)
     reading.p = models.sentence.predict(np.array([r.x for r in reading.rows])).tolist()
     top = reading.ranked()[:TOP_SENTENCES]
-    spans = span_rows(reading.asked, top)
+    spans = span_rows(reading.asked, top, reading.types)
     span_p = models.span.predict(np.array([s.x for s in spans])) if spans else np.array([])
     leads = [best_spans(spans, span_p, row) for row, _ in top]
     answerable = float(models.answerable.predict(np.array(question_features(reading, [q for _, q in leads[0]])))[0])

@@ -141,10 +141,12 @@ def _booster(x: list[list[float]], y: list[int], names: list[str], categorical: 
     return lightgbm.train(SENTENCE_PARAMS, data, num_boost_round=ROUNDS)
 
 
-def _logistic(x: list[list[float]], y: list[int]) -> dict:
+def _logistic(x: list[list[float]], y: list[int], width: int) -> dict:
     from sklearn.linear_model import LogisticRegression
 
-    xa = np.array(x, dtype=np.float64)
+    xa = np.array(x, dtype=np.float64).reshape(len(x), width)  # no rows: a month of quiz questions may have none
+    if not len(xa):
+        return {"mean": [0.0] * width, "scale": [1.0] * width, "coef": [0.0] * width, "intercept": -10.0}
     mean, scale = xa.mean(axis=0), xa.std(axis=0)
     scale[scale == 0] = 1.0
     if len(set(y)) < 2:  # nothing to learn: a constant model
@@ -153,6 +155,10 @@ def _logistic(x: list[list[float]], y: list[int]) -> dict:
     model = LogisticRegression(C=1.0, max_iter=2000).fit((xa - mean) / scale, np.array(y))
     return {"mean": [round(v, 8) for v in mean.tolist()], "scale": [round(v, 8) for v in scale.tolist()],
             "coef": [round(v, 8) for v in model.coef_[0].tolist()], "intercept": round(float(model.intercept_[0]), 8)}
+
+
+def _logistic_file(features: list[str], x: list[list[float]], y: list[int]) -> str:
+    return json.dumps({"features": features, **_logistic(x, y, len(features))}, indent=1) + "\n"
 
 
 def _span_label(ex: Example, span_row) -> int:
@@ -295,9 +301,9 @@ def fit(exs: list[Example]) -> dict[str, str]:
     return {
         "sentence.txt": sentence_model.model_to_string(),
         "span.txt": span_model.model_to_string(),
-        "answerable.json": json.dumps({"features": learned.QUESTION_FEATURES, **_logistic(ax, ay)}, indent=1) + "\n",
+        "answerable.json": _logistic_file(learned.QUESTION_FEATURES, ax, ay),
         "more.txt": _booster(mx, my, learned.MORE_FEATURES, ["wh", "focus"], small=True).model_to_string(),
-        "lead.json": json.dumps({"features": learned.LEAD_FEATURES, **_logistic(lx, ly)}, indent=1) + "\n",
+        "lead.json": _logistic_file(learned.LEAD_FEATURES, lx, ly),
         "types.json": json.dumps(fit_types(exs)) + "\n",
         "provenance.json": json.dumps({"trained_on": sorted({ex.set for ex in exs}), "questions": len(exs),
                                        "sentences": sum(len(ex.reading.rows) for ex in exs),
@@ -357,8 +363,7 @@ def choices(exs: list[Example], work: Path) -> list[Choice]:
 def fit_chooser(cs: list[Choice]) -> str:
     """The chooser, trained where exactly one answerer was right: P(the learned answer is the right one)."""
     rows = [c for c in cs if c.learned_kind and c.rules_ok != c.learned_ok]
-    return json.dumps({"features": chooser.CHOOSER_FEATURES,
-                       **_logistic([c.x for c in rows], [int(c.learned_ok) for c in rows])}, indent=1) + "\n"
+    return _logistic_file(chooser.CHOOSER_FEATURES, [c.x for c in rows], [int(c.learned_ok) for c in rows])
 
 
 def chooser_loso(cs: list[Choice]) -> None:

@@ -49,6 +49,28 @@ def test_amounts_are_normalised() -> None:
     assert amount("no figure") is None
 
 
+def test_the_type_model_reads_what_a_question_wants_in_any_language() -> None:
+    """The shipped answer-type model, on the bundled embedder's vectors: an amount for "how much", a date for
+    "when", a person for "who", a place for "which country", in English, German and French; the base rates,
+    not a crash, for a vector of another size."""
+    from communique.embed import default_embedder
+
+    types = learned.load().types
+    embed = default_embedder().embed_query
+    assert types is not None and abs(sum(types.predict(None).values()) - 1.0) < 1e-9
+    for question, wanted in [("How much did the council pay for the new bridge?", "money"),
+                             ("Wie viel hat der Stadtrat für die neue Brücke bezahlt?", "money"),
+                             ("When will the law come into force?", "date"),
+                             ("Wann tritt das Gesetz in Kraft?", "date"),
+                             ("Who is the chief executive of the company?", "person"),
+                             ("Wer ist der Chef des Unternehmens?", "person"),
+                             ("Quel pays a accueilli le sommet ?", "place")]:
+        p = types.predict(embed(question))
+        assert max(p, key=p.get) == wanted, (question, p)
+    assert types.predict(embed("How much did it cost?")) != types.predict(None)
+    assert types.predict([0.1] * 768) == types.predict(None)
+
+
 def test_annotations_are_stored_at_ingest(tmp_path: Path, make_service) -> None:
     digest = tmp_path / "digest-2026-11-16.txt"
     digest.write_text(USER_DIGEST)

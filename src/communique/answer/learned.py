@@ -77,8 +77,10 @@ class Types:
         self.intercept = np.array(doc["intercept"])
 
     def predict(self, vector: np.ndarray | None) -> dict[str, float]:
-        """Each group's probability; the groups' base rates where there is no vector (a keyword-only store)."""
-        z = self.intercept + (self.coef @ np.asarray(vector, dtype=np.float64) if vector is not None else 0.0)
+        """Each group's probability; the groups' base rates where there is no vector (a keyword-only store) or
+        one of another size (a remote embedder serving another model than the e5 it was trained on)."""
+        v = np.asarray(vector, dtype=np.float64) if vector is not None else None
+        z = self.intercept + (self.coef @ v if v is not None and v.shape == self.coef.shape[1:] else 0.0)
         e = np.exp(z - z.max())
         return dict(zip(self.groups, (e / e.sum()).tolist(), strict=True))
 

@@ -53,6 +53,5 @@ _AND = {"en": "and", "fr": "et", "es": "y", "de": "und", "it": "e", "pt": "e", "
 
 def joined(items: list[str], language: str | None) -> str:
     """Items as a reader writes a list: "A", "A and B", "A, B and C", with "and" in the question's language."""
-    if len(items) < 3:
-        return f" {_AND.get(language or 'en', 'and')} ".join(items)
-    return joined([", ".join(items[:-1]), items[-1]], language)
+    word = _AND.get(language or "en", "and")
+    return f" {word} ".join(items) if len(items) < 3 else f"{', '.join(items[:-1])} {word} {items[-1]}"

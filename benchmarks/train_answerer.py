@@ -161,14 +161,19 @@ def _logistic_file(features: list[str], x: list[list[float]], y: list[int]) -> s
     return json.dumps({"features": features, **_logistic(x, y, len(features))}, indent=1) + "\n"
 
 
+def _holds_expected(ex: Example, text: str) -> bool:
+    """A normalised span text holds an expected answer, or is part of one ("Karsk" of "Karsk Security")."""
+    alts = [_norm(a) for g in ex.q.get("expect", []) for a in g]
+    return any(_contains(text, a) or _contains(a, text) for a in alts)
+
+
 def _span_label(ex: Example, span_row) -> int:
     if ex.q["type"] == "unanswerable" or not _allowed(ex.q, span_row.row.found.article.title):
         return 0
     text = _norm(span_row.text)
     if len(text) < 2:
         return 0
-    alts = [_norm(a) for g in ex.q.get("expect", []) for a in g]
-    return int(any(_contains(text, a) or _contains(a, text) for a in alts))
+    return int(_holds_expected(ex, text))
 
 
 def type_label(ex: Example) -> str | None:
@@ -176,14 +181,13 @@ def type_label(ex: Example) -> str | None:
     numeric entity where one holds an expected answer, else a noun phrase, else "other"."""
     if ex.q["type"] == "unanswerable":
         return None
-    alts = [_norm(a) for g in ex.q.get("expect", []) for a in g]
     found: dict[str, int] = {}
     for row, y in zip(ex.reading.rows, ex.y, strict=True):
-        if y:
-            for s in row.notes.spans:
-                t = _norm(row.found.article.text[s.start:s.end])
-                if any(_contains(t, a) or _contains(a, t) for a in alts):
-                    found[group(s.label)] = found.get(group(s.label), 0) + 1
+        if not y:
+            continue
+        for s in row.notes.spans:
+            if _holds_expected(ex, _norm(row.found.article.text[s.start:s.end])):
+                found[group(s.label)] = found.get(group(s.label), 0) + 1
     named = [g for g in found if g != "phrase"]
     return max(named, key=lambda g: found[g]) if named else ("phrase" if found else "other")
 
@@ -191,8 +195,8 @@ def type_label(ex: Example) -> str | None:
 def fit_types(exs: list[Example]) -> dict:
     from sklearn.linear_model import LogisticRegression
 
-    rows = [(ex.reading.vector, type_label(ex)) for ex in exs if ex.reading.vector is not None]
-    rows = [(v, g) for v, g in rows if g is not None]
+    labelled = [(ex.reading.vector, type_label(ex)) for ex in exs if ex.reading.vector is not None]
+    rows = [(v, g) for v, g in labelled if g is not None]
     model = LogisticRegression(C=TYPES_C, max_iter=5000).fit(np.array([v for v, _ in rows], dtype=np.float64),
                                                              [g for _, g in rows])
     return {"groups": [str(g) for g in model.classes_], "coef": np.round(model.coef_, 6).tolist(),

@@ -112,6 +112,9 @@ class Settings(BaseSettings):
         "both, with a learned chooser giving the answer likelier to be right (combined).")
     answer_models: Path | None = Field(None, description="Folder of answerer models (default: the shipped ones).")
     generator: Literal["extractive", "llama", "openai"] = Field("extractive", description="Answer generator.")
+    reader: Literal["off", "llama", "openai"] = Field(
+        "off", description="A model that reads the learned ranker's best three sentences and reorders them by whether "
+        "each answers the question (the llm_* settings say which model).")
     llm_model_path: Path | None = Field(None, description="GGUF file for the llama generator (default: gemma 270M).")
     llm_threads: int | None = Field(None, description="Threads for llama.cpp; default: all cores.")
     llm_context: int = Field(2048, description="Context window of the local model.")

@@ -68,6 +68,7 @@ class Communique:
         self._embedder = embedder
         self._conversations: ConversationLog | None = None
         self._notes: NotesCache | None = None
+        self._reader = None
         self._lock = threading.Lock()
 
     # -- components, created on first use -------------------------------------------------------------
@@ -102,6 +103,17 @@ class Communique:
                 if self._notes is None:
                     self._notes = NotesCache(self._cache_path)
         return self._notes
+
+    @property
+    def reader(self):
+        """The model that rereads the learned ranker's best sentences (None unless `reader` is set)."""
+        if self._reader is None and self.settings.reader != "off":
+            from communique.answer.reader import make_reader
+
+            with self._lock:
+                if self._reader is None:
+                    self._reader = make_reader(self.settings)
+        return self._reader
 
     def close(self) -> None:
         if self._store is not None:

@@ -200,7 +200,7 @@ def learned_reading(service: Communique, q: Question, history: list[dict], as_of
     narrowed(filters, window, as_of or timewords.today())
     reading = learned.read(service.store, service.embedder, q.text, history, as_of, filters, q.language)
     models = learned.load(str(service.settings.answer_models) if service.settings.answer_models else None)
-    return reading, learned.decide(reading, models), models
+    return reading, learned.decide(reading, models, service.reader), models
 
 
 def learned_events(service: Communique, q: Question, as_of: date | None, window: Window | None, reading, decision,

@@ -30,6 +30,7 @@ from communique.answer.asked import Asked, analyse
 from communique.answer.candidates import Found, retrieve
 from communique.answer.citations import CitationBook, marker, strip_markers
 from communique.answer.features import SENTENCE_FEATURES, Row, SpanRow, sentence_rows, span_rows, typed_by
+from communique.answer.reader import reread
 from communique.answer.trees import TreeModel
 from communique.answer.verify import Passage
 from communique.entities.extract import LABELS, classify
@@ -219,13 +220,15 @@ def best_spans(spans: list[SpanRow], p: np.ndarray, row: Row, most: int = 2) -> 
     return seen[:most]
 
 
-def decide(reading: Reading, models: Models) -> Decision:
+def decide(reading: Reading, models: Models, reader=None) -> Decision:
+    """Choose the answer's sentences and spans, or refuse; a reader (`answer/reader.py`) may reorder the best few."""
     if not reading.rows:
         return Decision(True, [])
     if models.types is not None:
         reading.types = models.types.predict(reading.vector)
         typed_by(reading.rows, reading.types)
     reading.p = models.sentence.predict(np.array([r.x for r in reading.rows])).tolist()
+    reread(reading, reader)
     top = reading.ranked()[:TOP_SENTENCES]
     spans = span_rows(reading.asked, top, reading.types)
     span_p = models.span.predict(np.array([s.x for s in spans])) if spans else np.array([])

@@ -59,8 +59,10 @@ def measure(name: str, work: Path, models: learned.Models, reader) -> list[dict]
                 x = chooser.features(ex.reading, decision, rules, bool(history))
                 picks = takes and models.choose is not None and models.choose.predict(np.array(x))[0] >= 0.5
                 row[f"combined_{label}"] = ok if picks else row["rules"]
+                row[f"chooser_{label}"] = [round(float(v), 6) for v in x]
                 if any(ex.y) and ex.reading.rows:
                     row[f"rank_{label}"] = first_right(ex)
+            row["takes"] = takes
             rows.append(row)
     finally:
         service.close()
@@ -73,6 +75,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True, help="folder of the sets' databases (SET.db)")
     ap.add_argument("--model", default="qwen2.5-coder-1.5b", help="GGUF path for the llama reader")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--dump", type=Path, help="write every question's row (verdicts, chooser features) as JSON lines")
     args = ap.parse_args()
     reader = make_reader(Settings(db=args.work / "unused.db", reader="llama", llm_model_path=args.model,
                                   llm_threads=args.threads))
@@ -83,6 +86,8 @@ def main() -> None:
         print(json.dumps({"set": name, **{k: round(statistics.mean(r[k] for r in mine), 3) for k in
                                           ("rules", "learned_plain", "learned_reader", "combined_plain",
                                            "combined_reader")}}), flush=True)
+    if args.dump:
+        args.dump.write_text("".join(json.dumps(r) + "\n" for r in rows))
     ranked = [r for r in rows if "rank_plain" in r]
     summary = {k: round(statistics.mean(r[k] for r in rows), 3) for k in
                ("rules", "learned_plain", "learned_reader", "combined_plain", "combined_reader")}

@@ -75,14 +75,17 @@ def test_the_reader_reorders_only_the_rankers_best_sentences(sample_db_file: Pat
 
 
 def test_a_reader_that_fails_leaves_the_rankers_answer(sample_db_file: Path, tmp_path: Path) -> None:
+    """A missing model file, or a server reader with no server configured: the answer is the ranker's."""
     plain = Communique(Settings(db=sample_db_file, answerer="learned"))
-    broken = Communique(Settings(db=sample_db_file, answerer="learned", reader="llama",
-                                 llm_model_path=tmp_path / "missing.gguf"))
+    broken = [Communique(Settings(db=sample_db_file, answerer="learned", reader="llama",
+                                  llm_model_path=tmp_path / "missing.gguf")),
+              Communique(Settings(db=sample_db_file, answerer="combined", reader="openai"))]
     try:
-        assert broken.ask(QUESTION).answer == plain.ask(QUESTION).answer
+        assert broken[0].ask(QUESTION).answer == plain.ask(QUESTION).answer
+        assert "Bilbao" in broken[1].ask(QUESTION).answer
     finally:
-        plain.close()
-        broken.close()
+        for svc in (plain, *broken):
+            svc.close()
 
 
 def test_the_openai_reader_asks_a_server_for_log_probabilities(llama_server: str, sample_db_file: Path) -> None:  # noqa: F811

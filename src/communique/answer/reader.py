@@ -111,15 +111,15 @@ class OpenAIReader:
     """Any OpenAI-compatible server that returns log-probabilities (vLLM, llama.cpp's server with logits_all…)."""
 
     def __init__(self, settings: Settings) -> None:
-        if not settings.llm_base_url:
-            raise BackendUnavailable("reader 'openai' needs llm_base_url (COMMUNIQUE_LLM_BASE_URL)")
-        self.base_url, self.model = settings.llm_base_url.rstrip("/"), settings.llm_model
+        self.base_url, self.model = (settings.llm_base_url or "").rstrip("/"), settings.llm_model
         self.key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
         self.timeout_s = settings.llm_timeout_s
 
     def odds(self, question: str, passages: list[str]) -> list[float]:
         import httpx
 
+        if not self.base_url:  # raised here, not at start: reread() catches it and the ranker's order stands
+            raise BackendUnavailable("reader 'openai' needs llm_base_url (COMMUNIQUE_LLM_BASE_URL)")
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
         out = []
         for passage in passages:
@@ -155,6 +155,8 @@ def reread(reading, reader: Reader | None) -> None:
     passages = [f"{reading.rows[i].found.article.title}. {reading.rows[i].text}"[:1500] for i in top]
     try:
         odds = reader.odds(reading.asked.text, passages)
+        if len(odds) != len(top):
+            raise BackendUnavailable(f"{len(odds)} verdicts for {len(top)} passages")
     except Exception as exc:  # noqa: BLE001 - a reader is an aid: any failure leaves the ranker's order
         log.warning("reader unavailable, the ranker's order stands: %s", exc)
         return

@@ -6,7 +6,7 @@ repairing the cable" / "the work had cost 6.8 million dollars"). A model that re
 questions of the six question sets no model was trained on (`set24`–`set29`) whose answer is among the
 candidates, the answer-bearing sentence is the ranker's first for 0.61 of them and among its first three for
 0.83. Qwen2.5-Coder-1.5B-Instruct, asked "Does the passage answer the question?" of each of those three, puts it
-first for 0.69 (`docs/answer-quality.md`, ninth round). Its log-odds of "yes" against "no" reorder the three;
+first for 0.67 (`docs/answer-quality.md`, ninth round). Its log-odds of "yes" against "no" reorder the three;
 nothing else of the answer changes.
 
 Opt-in (`reader = "llama"` or `"openai"`), as the generators are: it costs a model's reading of three short
